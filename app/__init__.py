@@ -1,0 +1,43 @@
+"""Kuulo: the application factory. Configuration, extensions, blueprints — nothing else."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    from app import cli, config, core, db, errors, i18n, navigation, security
+    from app.accounts import api as accounts_api
+    from app.accounts import auth
+    from app.accounts import views as accounts_views
+
+    app.config.from_object(config.DefaultConfig)
+    app.config.from_prefixed_env("KUULO")
+    if test_config:
+        app.config.update(test_config)
+    config.check_production_settings(app.config)
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        _ensure_parent_dir(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
+
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    cli.init_app(app)
+    navigation.init_app(app)
+    for blueprint in (core.bp, accounts_views.bp, accounts_api.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (accounts_api.bp,):
+        security.csrf.exempt(blueprint)  # bearer/basic-authenticated JSON: no cookies, no CSRF
+    return app
+
+
+def _ensure_parent_dir(path: str) -> None:
+    from pathlib import Path
+
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)

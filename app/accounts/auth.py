@@ -1,0 +1,120 @@
+"""Who is asking: Flask-Login for pages, bearer tokens for JSON APIs, and role checks."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, g, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
+from werkzeug.exceptions import Forbidden
+
+from app import clock, db
+from app.accounts import service
+from app.accounts.models import ApiToken, Patron, StaffUser
+from app.errors import DomainError
+
+login_manager = LoginManager()
+F = TypeVar("F", bound=Callable[..., Any])
+
+ROLE_LABELS = {
+    "librarian": _l("librarian of a member library"),
+    "reviewer": _l("institution reviewer"),
+    "producer": _l("club producer"),
+    "status_editor": _l("status editor"),
+    "admin": _l("administrator"),
+}
+
+
+class RoleRequired(Forbidden):
+    """403 that names the missing role, so the page can say what is needed."""
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        super().__init__()
+        self.required_role = ", ".join(str(ROLE_LABELS.get(r, r)) for r in roles)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.patron_login"
+    login_manager.login_message = _l("Please log in to see this page.")
+
+    @login_manager.user_loader
+    def _load(user_id: str) -> StaffUser | Patron | None:
+        kind, _, ident = user_id.partition(":")
+        model = StaffUser if kind == "s" else Patron if kind == "p" else None
+        if model is None or not ident.isdigit():
+            return None
+        user = db.session().get(model, int(ident))
+        return user if user is not None and user.active else None
+
+
+def staff_required(*roles: str) -> Callable[[F], F]:
+    """Logged-in staff with at least one of ``roles`` (admin passes every check)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated or not getattr(current_user, "is_staff", False):
+                return redirect(url_for("accounts.staff_login", next=request.full_path.rstrip("?")))
+            if roles and not (current_user.roles & (set(roles) | {"admin"})):
+                raise RoleRequired(roles)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def patron_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated or getattr(current_user, "is_staff", True):
+            return redirect(url_for("accounts.patron_login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def bearer_token() -> ApiToken | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return service.token_from_bearer(db.session(), raw.strip(), clock.now())
+
+
+def api_staff(*roles: str) -> Callable[[F], F]:
+    """JSON routes for library systems: a staff bearer token with one of ``roles``."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            tok = bearer_token()
+            user = db.session().get(StaffUser, tok.staff_user_id) if tok and tok.staff_user_id else None
+            if user is None or not user.active:
+                raise DomainError("unauthorized", 401)
+            if roles and not (user.roles & (set(roles) | {"admin"})):
+                raise DomainError("forbidden", 403, required_roles=list(roles))
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def api_patron(view: F) -> F:
+    """JSON routes for reader apps: a patron device token."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        tok = bearer_token()
+        patron = db.session().get(Patron, tok.patron_id) if tok and tok.patron_id else None
+        if patron is None or not patron.active:
+            raise DomainError("unauthorized", 401)
+        g.api_patron, g.api_token = patron, tok
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]

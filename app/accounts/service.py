@@ -1,0 +1,337 @@
+"""Accounts: creating users and patrons, checking passwords and PINs, tokens and one-time links.
+
+Services flush and never commit; every function takes ``now`` and, where someone acts, ``actor``.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from app import audit
+from app.accounts import throttle
+from app.accounts.models import (ROLES, ApiToken, Library, OneTimeLink, Patron, StaffRole,
+                                 StaffUser)
+from app.errors import DomainError
+
+_hasher = PasswordHasher()  # argon2id with the library's (slow, memory-hard) defaults
+PIN_RE = re.compile(r"^[0-9]{4}$")
+PATRON_PASSWORD_RE = re.compile(r"^[A-Za-z0-9ÅÄÖåäö]{5,12}$")
+FIRST_CARD_NUMBER = 2000000001
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def verify_secret(hashed: str | None, secret: str) -> bool:
+    try:
+        if not hashed:
+            # Spend the time of a real check, so timing does not tell whether an account exists.
+            _hasher.verify(_DUMMY_HASH, secret + "\0")
+            return False
+        return _hasher.verify(hashed, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_DUMMY_HASH = _hasher.hash("kuulo-timing-equaliser")
+
+
+def token_digest(raw: str) -> str:
+    """Tokens are long random strings, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# ----------------------------------------------------------------- validation
+
+def check_pin(pin: str) -> None:
+    if not PIN_RE.match(pin or ""):
+        raise DomainError("pin-format", 422, field="pin")
+
+
+def check_patron_password(password: str) -> None:
+    if not PATRON_PASSWORD_RE.match(password or ""):
+        raise DomainError("password-format", 422, field="password")
+
+
+def check_staff_password(password: str) -> None:
+    if len(password or "") < 10:
+        raise DomainError("staff-password-format", 422, field="password")
+
+
+# ----------------------------------------------------------------- creation
+
+def get_or_create_library(session: Session, code: str, name: str, municipality: str = "") -> Library:
+    lib = session.scalar(select(Library).where(Library.code == code))
+    if lib is None:
+        lib = Library(code=code, name=name, municipality=municipality)
+        session.add(lib)
+        session.flush()
+    return lib
+
+
+def create_staff_user(session: Session, *, email: str, name: str, password: str, roles: list[str],
+                      library: Library | None, now: datetime, actor: Any, language: str = "fi") -> StaffUser:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise DomainError("unknown-role", 422, roles=sorted(unknown))
+    check_staff_password(password)
+    user = StaffUser(email=email.strip().lower(), name=name, password_hash=hash_secret(password),
+                     library=library, created_at=now, language=language,
+                     role_rows=[StaffRole(role=r) for r in roles])
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="staff.created", now=now, record_type="staff_user",
+                 record_id=user.id, roles=sorted(roles))
+    return user
+
+
+def allocate_card_number(session: Session) -> str:
+    """Next card number from a counter row: atomic on SQLite and PostgreSQL, safe across instances."""
+    session.execute(text("INSERT INTO counters (name, value) SELECT 'card_number', :start WHERE NOT EXISTS "
+                         "(SELECT 1 FROM counters WHERE name = 'card_number')"),
+                    {"start": FIRST_CARD_NUMBER - 1})
+    while True:
+        value = session.execute(text("UPDATE counters SET value = value + 1 WHERE name = 'card_number' "
+                                     "RETURNING value")).scalar_one()
+        # Skip numbers given out explicitly (demo cards, cards migrated from an older system).
+        if session.scalar(select(Patron.id).where(Patron.card_number == str(value))) is None:
+            return str(value)
+
+
+def create_patron(session: Session, *, name: str, now: datetime, actor: Any, email: str = "", phone: str = "",
+                  language: str = "fi", kind: str = "person", home_library: Library | None = None,
+                  pin: str | None = None, password: str | None = None,
+                  card_number: str | None = None) -> Patron:
+    if pin is not None:
+        check_pin(pin)
+    if password is not None:
+        check_patron_password(password)
+    patron = Patron(card_number=card_number or allocate_card_number(session), kind=kind, name=name,
+                    email=email, phone=phone, language=language, home_library=home_library,
+                    pin_hash=hash_secret(pin) if pin else None,
+                    password_hash=hash_secret(password) if password else None, created_at=now)
+    session.add(patron)
+    session.flush()
+    audit.record(session, actor=actor, action="patron.created", now=now, record_type="patron",
+                 record_id=patron.id, kind=kind)
+    return patron
+
+
+# ----------------------------------------------------------------- authentication
+
+@dataclass(frozen=True)
+class AuthResult:
+    user: StaffUser | Patron | None
+    reason: str | None = None  # None | "invalid" | "locked"
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def _throttled_check(session: Session, subject: str, now: datetime, policy: throttle.ThrottlePolicy,
+                     label: str, user: StaffUser | Patron | None, hashes: list[str | None],
+                     secret: str) -> AuthResult:
+    until = throttle.locked_until(session, subject, now)
+    if until is not None:
+        return AuthResult(None, "locked", until)
+    if user is not None and getattr(user, "active", True) and any(verify_secret(h, secret) for h in hashes if h):
+        throttle.clear(session, subject)
+        return AuthResult(user)
+    until = throttle.register_failure(session, subject, now, policy, label)
+    return AuthResult(None, "locked" if until else "invalid", until)
+
+
+def authenticate_staff(session: Session, email: str, password: str, now: datetime,
+                       policy: throttle.ThrottlePolicy) -> AuthResult:
+    email = (email or "").strip().lower()
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email))
+    return _throttled_check(session, "staff:" + email, now, policy, "staff:" + email, user,
+                            [user.password_hash] if user else [], password or "")
+
+
+def authenticate_patron(session: Session, card_number: str, secret: str, now: datetime,
+                        policy: throttle.ThrottlePolicy, allow: tuple[str, ...] = ("pin", "password")) -> AuthResult:
+    """Card number with PIN or password (``allow`` picks which). Throttled per card."""
+    card = (card_number or "").strip().replace(" ", "")
+    patron = session.scalar(select(Patron).where(Patron.card_number == card))
+    hashes: list[str | None] = []
+    if patron is not None:
+        if "pin" in allow:
+            hashes.append(patron.pin_hash)
+        if "password" in allow:
+            hashes.append(patron.password_hash)
+    return _throttled_check(session, "card:" + card, now, policy, "card:" + card, patron, hashes, secret or "")
+
+
+def change_staff_password(session: Session, user: StaffUser, current: str, new: str, *, now: datetime) -> None:
+    if not verify_secret(user.password_hash, current):
+        raise DomainError("wrong-current-password", 422, field="current_password")
+    check_staff_password(new)
+    user.password_hash = hash_secret(new)
+    audit.record(session, actor=user, action="staff.password_changed", now=now, record_type="staff_user",
+                 record_id=user.id)
+
+
+def set_patron_secret(session: Session, patron: Patron, *, pin: str | None = None, password: str | None = None,
+                      now: datetime, actor: Any) -> None:
+    if pin is not None:
+        check_pin(pin)
+        patron.pin_hash = hash_secret(pin)
+    if password is not None:
+        check_patron_password(password)
+        patron.password_hash = hash_secret(password)
+    throttle.clear(session, "card:" + patron.card_number)
+    audit.record(session, actor=actor, action="patron.credentials_changed", now=now, record_type="patron",
+                 record_id=patron.id, pin=pin is not None, password=password is not None)
+
+
+def change_patron_secret(session: Session, patron: Patron, current: str, *, now: datetime,
+                         pin: str | None = None, password: str | None = None) -> None:
+    if not (verify_secret(patron.pin_hash, current) or verify_secret(patron.password_hash, current)):
+        raise DomainError("wrong-current-secret", 422, field="current")
+    set_patron_secret(session, patron, pin=pin, password=password, now=now, actor=patron)
+
+
+# ----------------------------------------------------------------- tokens
+
+def issue_token(session: Session, *, now: datetime, days: int, patron: Patron | None = None,
+                staff: StaffUser | None = None, name: str = "") -> tuple[str, ApiToken]:
+    raw = secrets.token_urlsafe(32)
+    tok = ApiToken(token_hash=token_digest(raw), patron_id=patron.id if patron else None,
+                   staff_user_id=staff.id if staff else None, name=name[:100], created_at=now,
+                   expires_at=now + timedelta(days=days))
+    session.add(tok)
+    session.flush()
+    audit.record(session, actor=patron or staff, action="token.issued", now=now, record_type="api_token",
+                 record_id=tok.id, name=tok.name)
+    return raw, tok
+
+
+def token_from_bearer(session: Session, raw: str, now: datetime) -> ApiToken | None:
+    """The live token for a raw bearer value, or None (unknown, expired or revoked)."""
+    if not raw:
+        return None
+    tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
+    if tok is None or tok.revoked_at is not None or tok.expires_at <= now:
+        return None
+    # Record use at most once an hour: polling reader apps must not turn every GET into a write.
+    if tok.last_used_at is None or now - tok.last_used_at > timedelta(hours=1):
+        session.execute(update(ApiToken).where(ApiToken.id == tok.id).values(last_used_at=now))
+    return tok
+
+
+def patron_tokens(session: Session, patron: Patron) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.patron_id == patron.id)
+                                .order_by(ApiToken.created_at.desc())))
+
+
+def revoke_token(session: Session, token_id: int, *, owner: Patron | StaffUser, now: datetime) -> ApiToken:
+    tok = session.get(ApiToken, token_id)
+    owns = tok is not None and ((isinstance(owner, Patron) and tok.patron_id == owner.id) or
+                                (isinstance(owner, StaffUser) and tok.staff_user_id == owner.id))
+    if not owns:
+        raise DomainError("not-found", 404)
+    if tok.revoked_at is None:
+        tok.revoked_at = now
+        audit.record(session, actor=owner, action="token.revoked", now=now, record_type="api_token",
+                     record_id=tok.id)
+    return tok
+
+
+# ----------------------------------------------------------------- one-time links
+
+def create_one_time_link(session: Session, *, purpose: str, now: datetime, hours: int,
+                         patron: Patron | None = None, staff: StaffUser | None = None) -> str:
+    raw = secrets.token_urlsafe(32)
+    session.add(OneTimeLink(token_hash=token_digest(raw), purpose=purpose, patron_id=patron.id if patron else None,
+                            staff_user_id=staff.id if staff else None, created_at=now,
+                            expires_at=now + timedelta(hours=hours)))
+    session.flush()
+    return raw
+
+
+def find_one_time_link(session: Session, raw: str, now: datetime) -> OneTimeLink | None:
+    link = session.scalar(select(OneTimeLink).where(OneTimeLink.token_hash == token_digest(raw or "")))
+    if link is None or link.used_at is not None or link.expires_at <= now:
+        return None
+    return link
+
+
+def use_one_time_link(session: Session, raw: str, *, now: datetime, pin: str | None = None,
+                      password: str | None = None) -> Patron | StaffUser:
+    """Set a new PIN/password through a one-time link; the link works once (row lock on PostgreSQL)."""
+    link = find_one_time_link(session, raw, now)
+    if link is not None:
+        link = session.scalar(select(OneTimeLink).where(OneTimeLink.id == link.id).with_for_update())
+    if link is None or link.used_at is not None:
+        raise DomainError("link-invalid", 410)
+    if link.patron_id:
+        patron = session.get(Patron, link.patron_id)
+        assert patron is not None
+        if pin is None and password is None:
+            raise DomainError("secret-required", 422, field="pin")
+        set_patron_secret(session, patron, pin=pin, password=password, now=now, actor=patron)
+        subject: Patron | StaffUser = patron
+    else:
+        staff = session.get(StaffUser, link.staff_user_id)
+        assert staff is not None and password is not None
+        check_staff_password(password)
+        staff.password_hash = hash_secret(password)
+        throttle.clear(session, "staff:" + staff.email)
+        audit.record(session, actor=staff, action="staff.password_reset", now=now, record_type="staff_user",
+                     record_id=staff.id)
+        subject = staff
+    link.used_at = now
+    return subject
+
+
+# ----------------------------------------------------------------- reset links by email
+
+def find_reset_subject(session: Session, identifier: str) -> Patron | StaffUser | None:
+    ident = (identifier or "").strip()
+    if "@" in ident:
+        staff = session.scalar(select(StaffUser).where(StaffUser.email == ident.lower()))
+        if staff is not None:
+            return staff
+        return session.scalar(select(Patron).where(Patron.email == ident).order_by(Patron.id).limit(1))
+    return session.scalar(select(Patron).where(Patron.card_number == ident.replace(" ", "")))
+
+
+def request_reset(session: Session, identifier: str, *, now: datetime, base_url: str, hours: int) -> None:
+    """Email a one-time reset link (never the secret). Says nothing about whether the account exists.
+
+    One email per account per 10 minutes: the outbox key includes the 10-minute slot, so a double
+    submit or a retried request sends one message.
+    """
+    from app.notify import service as notify
+
+    subject = find_reset_subject(session, identifier)
+    if subject is None or not subject.email or not subject.active:
+        return
+    kind = "staff" if isinstance(subject, StaffUser) else "patron"
+    slot = int(now.timestamp() // 600)
+    key = f"reset:{kind}:{subject.id}:{slot}"
+    from app.notify.models import OutboxMessage
+
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+        return
+    raw = create_one_time_link(session, purpose="reset", now=now, hours=hours,
+                               patron=subject if kind == "patron" else None,
+                               staff=subject if kind == "staff" else None)
+    notify.enqueue(session, key=key, channel="email", recipient=subject.email, template="reset_link",
+                   language=subject.language, now=now,
+                   context={"name": subject.name, "link": f"{base_url}/reset/{raw}", "hours": hours})
+    audit.record(session, actor="system:reset", action=f"{kind}.reset_requested", now=now, record_type=kind,
+                 record_id=subject.id)

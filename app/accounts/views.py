@@ -1,0 +1,173 @@
+"""Pages for logging in and out, the patron's account basics, and changing credentials."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from app import clock, db
+from app.accounts import forms, service
+from app.accounts.auth import patron_required, staff_required
+from app.accounts.models import Patron, StaffUser
+from app.accounts.throttle import ThrottlePolicy
+from app.errors import DomainError
+
+bp = Blueprint("accounts", __name__)
+
+
+def throttle_policy() -> ThrottlePolicy:
+    from datetime import timedelta
+
+    c = current_app.config
+    return ThrottlePolicy(c["LOGIN_MAX_FAILURES"], timedelta(minutes=c["LOGIN_FAILURE_WINDOW_MINUTES"]),
+                          timedelta(minutes=c["LOGIN_LOCKOUT_MINUTES"]))
+
+
+def safe_next(default: str) -> str:
+    target = request.args.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+def login_failure_message(reason: str | None) -> str:
+    if reason == "locked":
+        return _("Too many wrong attempts: this account is locked for a while. Try again later, or ask "
+                 "your library to help.")
+    return _("The login details are wrong. Check them and try again.")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def patron_login() -> Any:
+    form = forms.PatronLoginForm()
+    if form.validate_on_submit():
+        result = service.authenticate_patron(db.session(), form.card_number.data, form.secret.data, clock.now(),
+                                             throttle_policy())
+        db.session().commit()
+        if result.ok:
+            login_user(result.user)
+            return redirect(safe_next(url_for("accounts.patron_account")))
+        form.secret.errors.append(login_failure_message(result.reason))
+    return render_template("accounts/patron_login.html", form=form)
+
+
+@bp.route("/staff/login", methods=["GET", "POST"])
+def staff_login() -> Any:
+    form = forms.StaffLoginForm()
+    if form.validate_on_submit():
+        result = service.authenticate_staff(db.session(), form.email.data, form.password.data, clock.now(),
+                                            throttle_policy())
+        db.session().commit()
+        if result.ok:
+            login_user(result.user)
+            return redirect(safe_next(url_for("accounts.staff_home")))
+        form.password.errors.append(login_failure_message(result.reason))
+    return render_template("accounts/staff_login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    logout_user()
+    flash(_("You have logged out."), "success")
+    return redirect(url_for("core.home"))
+
+
+@bp.get("/account")
+@patron_required
+def patron_account() -> Any:
+    tokens = service.patron_tokens(db.session(), current_user)
+    return render_template("accounts/patron_account.html", tokens=tokens, now=clock.now())
+
+
+@bp.post("/account/devices/<int:token_id>/revoke")
+@patron_required
+def revoke_device(token_id: int) -> Any:
+    service.revoke_token(db.session(), token_id, owner=current_user, now=clock.now())
+    db.session().commit()
+    flash(_("The device was signed out. It can no longer use your account."), "success")
+    return redirect(url_for("accounts.patron_account"))
+
+
+def _change_secret(form: Any, template: str, **secret: Any) -> Any:
+    try:
+        service.change_patron_secret(db.session(), current_user, form.current.data, now=clock.now(), **secret)
+    except DomainError as err:
+        form.current.errors.append(_("The current PIN or password is wrong.")
+                                   if err.code == "wrong-current-secret" else str(err.code))
+        return render_template(template, form=form)
+    db.session().commit()
+    flash(_("Your new details are saved."), "success")
+    return redirect(url_for("accounts.patron_account"))
+
+
+@bp.route("/account/pin", methods=["GET", "POST"])
+@patron_required
+def change_pin() -> Any:
+    form = forms.ChangePinForm()
+    if form.validate_on_submit():
+        return _change_secret(form, "accounts/change_pin.html", pin=form.pin.data)
+    return render_template("accounts/change_pin.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@patron_required
+def change_password() -> Any:
+    form = forms.ChangePatronPasswordForm()
+    if form.validate_on_submit():
+        return _change_secret(form, "accounts/change_password.html", password=form.password.data)
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request() -> Any:
+    form = forms.ResetRequestForm()
+    if form.validate_on_submit():
+        c = current_app.config
+        service.request_reset(db.session(), form.identifier.data, now=clock.now(), base_url=c["BASE_URL"],
+                              hours=c["RESET_LINK_HOURS"])
+        db.session().commit()
+        return render_template("accounts/reset_sent.html")
+    return render_template("accounts/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_with_link(token: str) -> Any:
+    link = service.find_one_time_link(db.session(), token, clock.now())
+    if link is None:
+        return render_template("accounts/reset_invalid.html"), 410
+    form = forms.SetPinForm() if link.patron_id else forms.SetStaffPasswordForm()
+    if form.validate_on_submit():
+        secret = {"pin": form.pin.data} if link.patron_id else {"password": form.password.data}
+        subject = service.use_one_time_link(db.session(), token, now=clock.now(), **secret)
+        db.session().commit()
+        flash(_("Your new details are saved. You can log in now."), "success")
+        return redirect(url_for("accounts.staff_login" if isinstance(subject, StaffUser)
+                                else "accounts.patron_login"))
+    return render_template("accounts/reset_form.html", form=form, for_patron=bool(link.patron_id))
+
+
+@bp.get("/staff")
+@staff_required()
+def staff_home() -> Any:
+    return render_template("accounts/staff_home.html")
+
+
+@bp.route("/staff/password", methods=["GET", "POST"])
+@staff_required()
+def staff_password() -> Any:
+    form = forms.ChangeStaffPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_staff_password(db.session(), current_user, form.current_password.data,
+                                          form.password.data, now=clock.now())
+        except DomainError:
+            form.current_password.errors.append(_("The current password is wrong."))
+            return render_template("accounts/staff_password.html", form=form)
+        db.session().commit()
+        flash(_("Your new password is saved."), "success")
+        return redirect(url_for("accounts.staff_home"))
+    return render_template("accounts/staff_password.html", form=form)
+
+
+def is_patron(user: Any) -> bool:
+    return isinstance(user, Patron)

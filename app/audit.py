@@ -1,0 +1,52 @@
+"""The audit log: who did what to which record, and when. Written in the caller's transaction."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.db import Base, UTCDateTime
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(300))  # "staff:3 Liisa Librarian", "patron:12", "system:job"
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    record_type: Mapped[str] = mapped_column(String(60), default="")
+    record_id: Mapped[str] = mapped_column(String(60), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+def actor_label(actor: Any) -> str:
+    """A short, stable text for whoever acted: a staff user, a patron, or a system name (string)."""
+    if actor is None:
+        return "anonymous"
+    if isinstance(actor, str):
+        return actor
+    kind = "staff" if getattr(actor, "is_staff", False) else "patron"
+    return f"{kind}:{actor.id} {getattr(actor, 'name', '')}".strip()
+
+
+def record(session: Session, *, actor: Any, action: str, now: datetime, record_type: str = "",
+           record_id: Any = "", **details: Any) -> AuditEvent:
+    """Add an audit event. ``details`` must never contain identity codes, PINs or passwords."""
+    event = AuditEvent(at=now, actor=actor_label(actor), action=action, record_type=record_type,
+                       record_id=str(record_id), details=details)
+    session.add(event)
+    return event
+
+
+def events(session: Session, *, record_type: str = "", record_id: str = "", action: str = "",
+           limit: int = 200) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
+    if record_type:
+        query = query.where(AuditEvent.record_type == record_type)
+    if record_id:
+        query = query.where(AuditEvent.record_id == record_id)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    return list(session.scalars(query))

@@ -1,0 +1,90 @@
+"""Every Kuulo setting, with its default and why it exists.
+
+Each setting can be overridden by an environment variable named ``KUULO_<NAME>``
+(``KUULO_DATABASE_URL``, ``KUULO_SMTP_HOST`` …). Values that parse as JSON (numbers,
+``true``/``false``) are read as such. This module and ``create_app`` are the only places
+that read the environment (architecture rule 9).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DefaultConfig:
+    # "development" or "production"; production refuses the demo loader and insecure secrets.
+    ENV_NAME = "development"
+    # Signs sessions, CSRF tokens and reset links. MUST be set in production.
+    SECRET_KEY = "kuulo-dev-secret-change-me"
+    # Key for the keyed hash (HMAC) of national identity codes; MUST be set in production.
+    IDENTITY_HASH_KEY = "kuulo-dev-identity-key-change-me"
+    # SQLAlchemy URL. SQLite under instance/ by default; postgresql+psycopg://… in production.
+    DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'kuulo.db'}"
+    # Log every SQL statement (debugging only).
+    DATABASE_ECHO = False
+    # Public base URL used in emails and feeds (links must work outside a request).
+    BASE_URL = "http://127.0.0.1:5000"
+    # Languages offered in the switcher, in this order; the first is the fallback.
+    LANGUAGES = ["fi", "sv", "en"]
+    # Language when neither the user nor Accept-Language says anything.
+    BABEL_DEFAULT_LOCALE = "fi"
+    # Time zone in which dates and times are shown to people.
+    BABEL_DEFAULT_TIMEZONE = "Europe/Helsinki"
+    # Media store: "local" (directory MEDIA_ROOT) or "s3".
+    MEDIA_BACKEND = "local"
+    # Directory for local media (audiobooks, uploads, status snapshots).
+    MEDIA_ROOT = str(PROJECT_ROOT / "media")
+    # S3-compatible store (used when MEDIA_BACKEND = "s3").
+    S3_BUCKET = "kuulo-media"
+    S3_ENDPOINT_URL = ""  # empty = AWS; set for MinIO, moto_server, etc.
+    S3_REGION = "eu-north-1"
+    S3_ACCESS_KEY_ID = ""
+    S3_SECRET_ACCESS_KEY = ""
+    # Outgoing mail: SMTP server; nothing is sent from a request, the outbox job sends.
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
+    SMTP_TIMEOUT_SECONDS = 10
+    MAIL_FROM = "Kuulo <noreply@kuulo.test>"
+    # SMS gateway: "logging" writes SMS to the log (and says so); plug a real one in app/notify/channels.py.
+    SMS_GATEWAY = "logging"
+    # Outbox delivery: attempts before a message is marked failed, and the first backoff (doubles each time).
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_BACKOFF_SECONDS = 60
+    # Wrong PINs/passwords per card before a temporary lockout, the window they are counted in, and its length.
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_FAILURE_WINDOW_MINUTES = 60
+    LOGIN_LOCKOUT_MINUTES = 30
+    # Lifetime of reader-app device tokens and of staff API tokens (days).
+    DEVICE_TOKEN_DAYS = 90
+    STAFF_TOKEN_DAYS = 365
+    # Lifetime of one-time password/PIN reset links (hours).
+    RESET_LINK_HOURS = 24
+    # Send cookies only over HTTPS (enable behind TLS in production).
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # CSRF tokens do not expire with time (they are bound to the session); avoids lost long forms.
+    WTF_CSRF_TIME_LIMIT = None
+    # Scheduler: run jobs in this process only when explicitly started with `flask jobs run`.
+    SCHEDULER_TIMEZONE = "Europe/Helsinki"
+    # Tests and demos only: a fixed ISO datetime that replaces the wall clock for requests and jobs.
+    FAKE_NOW = ""
+    # Upper limit for request bodies (uploads of signed consent documents, audio via API).
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+
+
+def is_production(config: dict) -> bool:
+    return str(config.get("ENV_NAME", "")).lower() == "production"
+
+
+def check_production_settings(config: dict) -> None:
+    """Refuse to start in production with the development secrets."""
+    if not is_production(config):
+        return
+    for name in ("SECRET_KEY", "IDENTITY_HASH_KEY"):
+        if config.get(name) == getattr(DefaultConfig, name):
+            raise RuntimeError(f"KUULO_{name} must be set in production")

@@ -1,0 +1,59 @@
+"""Platform pages: home, health check, the OpenAPI document, the audit log and the letter queue."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import text
+
+from app import audit, clock, db, openapi
+from app.accounts.auth import staff_required
+from app.notify import service as notify
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def home() -> Any:
+    return render_template("core/home.html")
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    try:
+        with db.engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means "not healthy"
+        current_app.logger.warning("health check: database unreachable: %s", exc.__class__.__name__)
+        return jsonify({"status": "error", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})
+
+
+@bp.get("/api/openapi.json")
+def openapi_document() -> Any:
+    return jsonify(openapi.document(request.url_root.rstrip("/")))
+
+
+@bp.get("/staff/audit")
+@staff_required("admin")
+def audit_log() -> Any:
+    filters = {k: request.args.get(k, "").strip()[:60] for k in ("record_type", "record_id", "action")}
+    return render_template("core/audit.html", events=audit.events(db.session(), **filters), filters=filters)
+
+
+@bp.get("/staff/letters")
+@staff_required("librarian")
+def letter_queue() -> Any:
+    return render_template("core/letters.html", letters=notify.letters(db.session()))
+
+
+@bp.post("/staff/letters/printed")
+@staff_required("librarian")
+def letters_printed() -> Any:
+    ids = [int(i) for i in request.form.getlist("letter") if i.isdigit()]
+    count = notify.mark_letters_printed(db.session(), ids, now=clock.now(), actor=current_user)
+    db.session().commit()
+    flash(_("%(count)d letters marked as printed.", count=count), "success")
+    return redirect(url_for("core.letter_queue"))

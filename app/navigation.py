@@ -1,0 +1,39 @@
+"""Staff task links by role; each domain adds its own (shown on the staff home page)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, url_for
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class StaffLink:
+    endpoint: str
+    label: Any
+    roles: tuple[str, ...]
+
+
+STAFF_LINKS: list[StaffLink] = [
+    StaffLink("core.letter_queue", _l("Letters to print"), ("librarian",)),
+    StaffLink("core.audit_log", _l("Audit log"), ("admin",)),
+]
+
+
+def add_staff_link(link: StaffLink) -> None:
+    if link not in STAFF_LINKS:
+        STAFF_LINKS.append(link)
+
+
+def init_app(app: Flask) -> None:
+    from app.accounts.auth import ROLE_LABELS
+
+    def staff_links(user: Any) -> list[dict[str, Any]]:
+        roles = user.roles
+        return [{"url": url_for(link.endpoint), "label": link.label} for link in STAFF_LINKS
+                if "admin" in roles or roles & set(link.roles)]
+
+    @app.context_processor
+    def _nav() -> dict[str, Any]:
+        return {"staff_links": staff_links, "role_labels": ROLE_LABELS}

@@ -1,0 +1,1 @@
+"""Transactional outbox and delivery channels (email over SMTP, SMS gateway, printed letters)."""
