@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app import clock, db
@@ -31,6 +31,7 @@ def token_command(email: str, name: str) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
     """Create the schema if needed and load the demo data (safe to run again)."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]

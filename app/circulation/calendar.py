@@ -49,7 +49,9 @@ class OpeningHours:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
             raise ValueError("opening hours are local wall-clock times without a tzinfo")
         if not self.opens < self.closes:
-            raise ValueError(f"opening hours must open before they close: {self.opens}-{self.closes}")
+            raise ValueError(
+                f"opening hours must open before they close: {self.opens}-{self.closes}"
+            )
 
     @classmethod
     def parse(cls, text: str) -> OpeningHours:

@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.circulation.money import MINOR_UNIT_DIGITS, Money
@@ -39,10 +38,19 @@ NOTICE_RECIPIENTS = ("patron", "responsible_person")
 BAN_COMPARISONS = ("exceeds", "reaches")
 ADVANCE_NOTICE_CODE = "advance_notice"  # the code planned notices use for the advance notice
 # What a patron can owe. Online payment and the replacement-fee block refer to these [003].
-FEE_KINDS = frozenset({
-    "overdue_fine", "notice_fee", "invoice_fee", "uncollected_hold", "interlibrary_loan",
-    "replacement_card", "lost_item_replacement", "damaged_item", "other",
-})
+FEE_KINDS = frozenset(
+    {
+        "overdue_fine",
+        "notice_fee",
+        "invoice_fee",
+        "uncollected_hold",
+        "interlibrary_loan",
+        "replacement_card",
+        "lost_item_replacement",
+        "damaged_item",
+        "other",
+    }
+)
 
 
 class PolicyError(ValueError):
@@ -101,7 +109,11 @@ class RuleScope:
 
     @property
     def specificity(self) -> int:
-        return (4 if self.branch else 0) + (2 if self.category else 0) + (1 if self.material_type else 0)
+        return (
+            (4 if self.branch else 0)
+            + (2 if self.category else 0)
+            + (1 if self.material_type else 0)
+        )
 
     def matches(self, branch: str | None, category: str | None, material_type: str | None) -> bool:
         return (
@@ -143,7 +155,9 @@ class RuleSet:
             raise PolicyError(f"fine: {self.fine!r} is not a FineModel")
 
     def set_fields(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
+        }
 
 
 RULE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RuleSet))
@@ -329,6 +343,7 @@ class Policy:
         object.__setattr__(self, "defaults", merged)
         if not self.child_categories <= self.categories:
             raise PolicyError("child_categories must be among categories")
+        _int_in("membership.responsible_person_min_age", self.responsible_person_min_age, 15, 30)
         if self.membership_revalidation_years is not None:
             _int_in("membership.revalidation_years", self.membership_revalidation_years, 1, 100)
         self._check_rules()
@@ -392,8 +407,13 @@ class Policy:
     def rules_for(
         self, branch: str | None, category: str | None, material_type: str | None
     ) -> CirculationRules:
-        """The circulation rules for one loan situation; None = not known (only "any" rules match)."""
-        self._check_known(branch, category, material_type)
+        """The circulation rules for one loan situation; None = not known (only "any" rules match).
+
+        Unknown categories and material types are errors (a typo would silently get the defaults).
+        Any branch code is accepted: branches live in the database, and one without rules of its
+        own simply gets the library-wide rules.
+        """
+        self._check_known(None, category, material_type)
         values = self.defaults.set_fields()
         sources = dict.fromkeys(values, RuleScope())
         matching = [s for s in self.rules if s.scope.matches(branch, category, material_type)]
@@ -414,8 +434,13 @@ class Policy:
         return Money.parse(amount, self.currency)
 
 
-def scoped(rules: RuleSet, *, branch: str | None = None, category: str | None = None,
-           material_type: str | None = None) -> ScopedRuleSet:
+def scoped(
+    rules: RuleSet,
+    *,
+    branch: str | None = None,
+    category: str | None = None,
+    material_type: str | None = None,
+) -> ScopedRuleSet:
     """Shorthand for building policies in code and tests."""
     return ScopedRuleSet(RuleScope(branch, category, material_type), rules)
 
