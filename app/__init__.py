@@ -8,7 +8,7 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    from app import cli, config, core, db, errors, i18n, navigation, security
+    from app import cli, config, core, db, errors, gate, i18n, navigation, security
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
+    gate.init_app(app)
     cli.init_app(app)
     navigation.init_app(app)
     for blueprint in (core.bp, accounts_views.bp, accounts_api.bp):

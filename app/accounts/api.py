@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from app import clock, db, openapi
+from app import clock, db, gate, openapi
 from app.accounts import service
 from app.accounts.auth import api_patron
 from app.accounts.views import throttle_policy
@@ -24,6 +24,7 @@ def token_json(raw: str | None, tok: Any) -> dict[str, Any]:
 
 
 @bp.post("/token")
+@gate.component("reader_apps")
 def create_token() -> Any:
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username:

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app import clock, db
+from app import clock, db, gate
 from app.accounts import forms, service
 from app.accounts.auth import patron_required, staff_required
 from app.accounts.models import Patron, StaffUser
@@ -38,6 +38,7 @@ def login_failure_message(reason: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@gate.component("login")
 def patron_login() -> Any:
     form = forms.PatronLoginForm()
     if form.validate_on_submit():
@@ -119,6 +120,7 @@ def change_password() -> Any:
 
 
 @bp.route("/reset", methods=["GET", "POST"])
+@gate.component("password_reset")
 def reset_request() -> Any:
     form = forms.ResetRequestForm()
     if form.validate_on_submit():
@@ -131,6 +133,7 @@ def reset_request() -> Any:
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@gate.component("password_reset")
 def reset_with_link(token: str) -> Any:
     link = service.find_one_time_link(db.session(), token, clock.now())
     if link is None:
