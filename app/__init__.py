@@ -8,7 +8,8 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    from app import cli, config, core, db, errors, gate, i18n, navigation, security
+    from app import domains
+    from app import cli, config, core, db, errors, gate, i18n, navigation, security, storage
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
@@ -23,6 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
 
     db.init_app(app)
+    storage.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)
@@ -34,6 +36,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.bp,):
         security.csrf.exempt(blueprint)  # bearer/basic-authenticated JSON: no cookies, no CSRF
+    for domain in domains.installed():
+        domain.init_app(app)  # each domain registers its blueprints (JSON ones CSRF-exempt)
     return app
 
 

@@ -62,7 +62,9 @@ LOADERS.append(load_accounts)
 
 def load_demo(app: Flask, now: datetime) -> dict[str, Any]:
     summary: dict[str, Any] = {}
+    from app import domains
+
     with db.get_sessionmaker(app).begin() as session:
-        for loader in LOADERS:
+        for loader in LOADERS + domains.demo_loaders():
             summary.update(loader(session, now))
     return summary

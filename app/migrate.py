@@ -17,7 +17,7 @@ def alembic_config(app: Flask) -> Config:
     return cfg
 
 
-def upgrade(app: Flask, revision: str = "head") -> None:
+def upgrade(app: Flask, revision: str = "heads") -> None:
     command.upgrade(alembic_config(app), revision)
 
 
@@ -25,9 +25,9 @@ db_cli = AppGroup("db", help="Database migrations (Alembic).")
 
 
 @db_cli.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def upgrade_command(revision: str) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: every head)."""
     upgrade(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
     click.echo("database is at " + revision)
 

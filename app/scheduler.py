@@ -61,14 +61,18 @@ JOBS: list[Job] = [
 ]
 
 
-def register(job: Job) -> None:
-    """Domains add their jobs here at import (their jobs.py); names are unique."""
-    if any(j.name == job.name for j in JOBS):
-        return
-    JOBS.append(job)
+def _collect_domain_jobs() -> None:
+    """Each domain's jobs.py lists its jobs in ``JOBS``; they join the one schedule here."""
+    from app import domains
+
+    for module in domains.submodules("jobs"):
+        for job in getattr(module, "JOBS", []):
+            if not any(j.name == job.name for j in JOBS):
+                JOBS.append(job)
 
 
 def find(name: str) -> Job:
+    _collect_domain_jobs()
     for job in JOBS:
         if job.name == name:
             return job
@@ -142,6 +146,7 @@ jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
 @jobs_cli.command("list")
 def list_command() -> None:
     """List every scheduled job with its trigger."""
+    _collect_domain_jobs()
     for job in JOBS:
         click.echo(f"{job.name:32} {job.trigger}  # {job.comment}")
 
@@ -167,6 +172,7 @@ def run_command() -> None:
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scheduler = BlockingScheduler(timezone=app.config["SCHEDULER_TIMEZONE"])
+    _collect_domain_jobs()
     for job in JOBS:
         scheduler.add_job(run_job, args=[app, job.name], id=job.name, name=job.comment, coalesce=True,
                           max_instances=1, misfire_grace_time=300, **job.trigger)

@@ -75,7 +75,10 @@ def app(app_config: dict[str, Any]) -> Iterator[Any]:
 
 @pytest.fixture()
 def client(app: Any) -> Any:
-    return app.test_client()
+    """A test client that speaks English unless a test sends its own Accept-Language."""
+    c = app.test_client()
+    c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return c
 
 
 @pytest.fixture()

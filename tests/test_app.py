@@ -71,7 +71,8 @@ def test_forms_require_csrf(app_config):
     from app import create_app
 
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    resp = app.test_client().post("/login", data={"card_number": "2000000001", "secret": "1234"})
+    resp = app.test_client().post("/login", data={"card_number": "2000000001", "secret": "1234"},
+                                  headers={"Accept-Language": "en"})
     assert resp.status_code == 400
     assert "sent again" in resp.text or "send the form again" in resp.text.lower()
 
