@@ -1,9 +1,9 @@
 """Tables owned by accounts: member libraries, staff users and roles, patrons, tokens, throttles."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,6 +65,9 @@ class Patron(UserMixin, Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     language: Mapped[str] = mapped_column(String(5), default="fi")
     home_library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id"))
+    # Keyed hash of the national identity code (app/accounts/identity.py): one patron per person.
+    national_id_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    birth_date: Mapped[date | None] = mapped_column(Date)
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -8,7 +8,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -111,7 +111,8 @@ def allocate_card_number(session: Session) -> str:
 def create_patron(session: Session, *, name: str, now: datetime, actor: Any, email: str = "", phone: str = "",
                   language: str = "fi", kind: str = "person", home_library: Library | None = None,
                   pin: str | None = None, password: str | None = None,
-                  card_number: str | None = None) -> Patron:
+                  card_number: str | None = None, national_id_hash: str | None = None,
+                  birth_date: date | None = None) -> Patron:
     if pin is not None:
         check_pin(pin)
     if password is not None:
@@ -119,7 +120,8 @@ def create_patron(session: Session, *, name: str, now: datetime, actor: Any, ema
     patron = Patron(card_number=card_number or allocate_card_number(session), kind=kind, name=name,
                     email=email, phone=phone, language=language, home_library=home_library,
                     pin_hash=hash_secret(pin) if pin else None,
-                    password_hash=hash_secret(password) if password else None, created_at=now)
+                    password_hash=hash_secret(password) if password else None, created_at=now,
+                    national_id_hash=national_id_hash, birth_date=birth_date)
     session.add(patron)
     session.flush()
     audit.record(session, actor=actor, action="patron.created", now=now, record_type="patron",
@@ -335,3 +337,7 @@ def request_reset(session: Session, identifier: str, *, now: datetime, base_url:
                    context={"name": subject.name, "link": f"{base_url}/reset/{raw}", "hours": hours})
     audit.record(session, actor="system:reset", action=f"{kind}.reset_requested", now=now, record_type=kind,
                  record_id=subject.id)
+
+
+def patron_by_national_id_hash(session: Session, id_hash: str) -> Patron | None:
+    return session.scalar(select(Patron).where(Patron.national_id_hash == id_hash))

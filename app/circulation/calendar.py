@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LoanChannel = Literal["desk", "self_service", "web", "reader_app"]
 # Loans made inside the branch end when the branch closes; remote loans end at midnight [001].
@@ -49,9 +49,7 @@ class OpeningHours:
         if self.opens.tzinfo is not None or self.closes.tzinfo is not None:
             raise ValueError("opening hours are local wall-clock times without a tzinfo")
         if not self.opens < self.closes:
-            raise ValueError(
-                f"opening hours must open before they close: {self.opens}-{self.closes}"
-            )
+            raise ValueError(f"opening hours must open before they close: {self.opens}-{self.closes}")
 
     @classmethod
     def parse(cls, text: str) -> OpeningHours:
@@ -105,8 +103,7 @@ class CalendarVersion:
         return cls(
             valid_from=valid_from,
             weekly=tuple(
-                OpeningHours.parse(weekly[name]) if name in weekly else None
-                for name in WEEKDAY_NAMES
+                OpeningHours.parse(weekly[name]) if name in weekly else None for name in WEEKDAY_NAMES
             ),
             closed_dates=frozenset(closed_dates),
             exceptional_hours={
@@ -136,7 +133,10 @@ class BranchCalendar:
         starts = [version.valid_from for version in self.versions]
         if starts != sorted(starts) or len(set(starts)) != len(starts):
             raise ValueError("calendar versions must have distinct valid_from dates, oldest first")
-        ZoneInfo(self.timezone)  # fail at construction, not at the first due date
+        try:  # fail at construction, not at the first due date
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{self.timezone!r} is not an IANA timezone") from None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -97,9 +97,7 @@ def is_under_billing_ban(patron: PatronFacts, policy: Policy) -> bool:
     return patron.in_collection or policy.billing_ban.bans(patron.balance)
 
 
-def billing_ban_decision(
-    balance: Money, policy: Policy, *, in_collection: bool = False
-) -> Decision:
+def billing_ban_decision(balance: Money, policy: Policy, *, in_collection: bool = False) -> Decision:
     """Whether a balance still lets the patron borrow; "exceeds" vs "reaches" is the policy's."""
     rule = policy.billing_ban
     if in_collection or rule.bans(balance):
@@ -143,7 +141,8 @@ def can_checkout(
     Order: premises_ban, card_expired, membership_revalidation_due, billing_ban,
     item_not_available, age_rating, limit_total, limit_group. ``loans_by_material`` counts
     the patron's current loans (not this one) per material type. Limits: 100 at once, of which
-    20 DVD/Blu-ray, 5 children's and 5 adult console games at Lumme [001].
+    20 DVD/Blu-ray, 5 children's and 5 adult console games at Lumme [001]. Age ratings [001]
+    are checked when the birth date is known (institution cards have none).
     """
     blocked = _patron_blocks(patron, policy, today)
     if blocked is not None:
@@ -162,9 +161,7 @@ def can_checkout(
     if group is not None:
         in_group = sum(loans_by_material.get(kind, 0) for kind in group.material_types)
         if in_group + 1 > group.max_loans:
-            return Decision.refuse(
-                "limit_group", group=group.name, limit=group.max_loans, current=in_group
-            )
+            return Decision.refuse("limit_group", group=group.name, limit=group.max_loans, current=in_group)
     return Decision.allow(loan_days=rules.loan_days)
 
 
@@ -182,9 +179,7 @@ def can_renew(
     return Decision.allow(renewals_left=rules.max_renewals - renewals_done - 1)
 
 
-def can_place_hold(
-    *, patron: PatronFacts, rules: CirculationRules, policy: Policy, today: date
-) -> Decision:
+def can_place_hold(*, patron: PatronFacts, rules: CirculationRules, policy: Policy, today: date) -> Decision:
     """Place a hold? Order: billing_ban [003], card_expired, not_holdable (express loans,
     some objects [001])."""
     if is_under_billing_ban(patron, policy):
@@ -212,12 +207,8 @@ def online_payment_decision(
     fees = [fee for fee in outstanding if fee.amount.is_positive]
     blocking = [fee.kind for fee in fees if fee.kind in rule.blocking_fee_kinds]
     if blocking:
-        return Decision.refuse(
-            "replacement_fee_outstanding", fee_kinds=tuple(sorted(set(blocking)))
-        )
-    payable = Money.total(
-        (fee.amount for fee in fees if fee.kind in rule.payable_fee_kinds), policy.currency
-    )
+        return Decision.refuse("replacement_fee_outstanding", fee_kinds=tuple(sorted(set(blocking))))
+    payable = Money.total((fee.amount for fee in fees if fee.kind in rule.payable_fee_kinds), policy.currency)
     if payable.is_zero:
         return Decision.refuse("nothing_to_pay")
     to_pay = payable if amount is None else amount

@@ -87,9 +87,7 @@ def _step_is_due(step_days: int, offset: int) -> bool:
     return offset >= step_days
 
 
-def _recipient(
-    step: NoticeStep, patron: PatronNoticeFacts, is_child: bool
-) -> tuple[str, ContactChannels]:
+def _recipient(step: NoticeStep, patron: PatronNoticeFacts, is_child: bool) -> tuple[str, ContactChannels]:
     if step.recipient == "responsible_person" and is_child and patron.guardian is not None:
         return "guardian", patron.guardian
     return "patron", patron.contacts

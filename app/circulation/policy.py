@@ -23,7 +23,7 @@ then category, then item type); the score is branch=4 + category=2 + material ty
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,18 +39,18 @@ BAN_COMPARISONS = ("exceeds", "reaches")
 ADVANCE_NOTICE_CODE = "advance_notice"  # the code planned notices use for the advance notice
 # What a patron can owe. Online payment and the replacement-fee block refer to these [003].
 FEE_KINDS = frozenset(
-    {
-        "overdue_fine",
-        "notice_fee",
-        "invoice_fee",
-        "uncollected_hold",
-        "interlibrary_loan",
-        "replacement_card",
-        "lost_item_replacement",
-        "damaged_item",
-        "other",
-    }
+    "overdue_fine notice_fee invoice_fee uncollected_hold interlibrary_loan"
+    " replacement_card lost_item_replacement damaged_item other".split()
 )
+# Allowed values of the whole-number and yes/no circulation rule fields.
+INT_RULE_RANGES = {
+    "loan_days": LOAN_DAYS_RANGE,
+    "max_renewals": (0, 99),
+    "max_loans_total": (1, 10_000),
+    "grace_days": (0, 28),
+    "hold_pickup_days": (1, 60),
+}
+BOOL_RULES = ("holdable", "transportable", "childrens_material_fine_exempt")
 
 
 class PolicyError(ValueError):
@@ -109,11 +109,7 @@ class RuleScope:
 
     @property
     def specificity(self) -> int:
-        return (
-            (4 if self.branch else 0)
-            + (2 if self.category else 0)
-            + (1 if self.material_type else 0)
-        )
+        return (4 if self.branch else 0) + (2 if self.category else 0) + (1 if self.material_type else 0)
 
     def matches(self, branch: str | None, category: str | None, material_type: str | None) -> bool:
         return (
@@ -138,30 +134,21 @@ class RuleSet:
     hold_pickup_days: int | None = None
 
     def __post_init__(self) -> None:
-        checks = {
-            "loan_days": lambda v: _int_in("loan_days", v, *LOAN_DAYS_RANGE),
-            "max_renewals": lambda v: _int_in("max_renewals", v, 0, 99),
-            "max_loans_total": lambda v: _int_in("max_loans_total", v, 1, 10_000),
-            "grace_days": lambda v: _int_in("grace_days", v, 0, 28),
-            "hold_pickup_days": lambda v: _int_in("hold_pickup_days", v, 1, 60),
-            "holdable": lambda v: _bool("holdable", v),
-            "transportable": lambda v: _bool("transportable", v),
-            "childrens_material_fine_exempt": lambda v: _bool("childrens_material_fine_exempt", v),
-        }
-        for name, check in checks.items():
+        for name, (low, high) in INT_RULE_RANGES.items():
             if getattr(self, name) is not None:
-                check(getattr(self, name))
+                _int_in(name, getattr(self, name), low, high)
+        for name in BOOL_RULES:
+            if getattr(self, name) is not None:
+                _bool(name, getattr(self, name))
         if self.fine is not None and not isinstance(self.fine, FineModel):
             raise PolicyError(f"fine: {self.fine!r} is not a FineModel")
 
     def set_fields(self) -> dict[str, object]:
-        return {
-            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
 
 RULE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(RuleSet))
-# Fields most libraries never need to state; the brief's "grace_days (default 0)" lives here.
+# Fields most libraries never need to state: no grace period, everything holdable and transportable.
 BUILT_IN_DEFAULTS = RuleSet(
     holdable=True, transportable=True, grace_days=0, childrens_material_fine_exempt=False
 )
@@ -443,10 +430,3 @@ def scoped(
 ) -> ScopedRuleSet:
     """Shorthand for building policies in code and tests."""
     return ScopedRuleSet(RuleScope(branch, category, material_type), rules)
-
-
-def fee_kinds(values: Iterable[str]) -> frozenset[str]:
-    kinds = frozenset(values)
-    if kinds - FEE_KINDS:
-        raise PolicyError(f"unknown fee kinds {sorted(kinds - FEE_KINDS)}")
-    return kinds

@@ -106,12 +106,15 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=40), nullable=False),
     sa.Column('language', sa.String(length=5), nullable=False),
     sa.Column('home_library_id', sa.Integer(), nullable=True),
+    sa.Column('national_id_hash', sa.String(length=64), nullable=True),
+    sa.Column('birth_date', sa.Date(), nullable=True),
     sa.Column('pin_hash', sa.String(length=200), nullable=True),
     sa.Column('password_hash', sa.String(length=200), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', app.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['home_library_id'], ['libraries.id'], name=op.f('fk_patrons_home_library_id_libraries')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_patrons')),
+    sa.UniqueConstraint('national_id_hash', name=op.f('uq_patrons_national_id_hash')),
     sa.UniqueConstraint('card_number', name=op.f('uq_patrons_card_number'))
     )
     op.create_table('staff_users',

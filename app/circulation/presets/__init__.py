@@ -46,7 +46,6 @@ from app.circulation.policy import (
     RuleScope,
     RuleSet,
     ScopedRuleSet,
-    fee_kinds,
 )
 
 PRESET_DIR = Path(__file__).parent
@@ -135,10 +134,20 @@ def _section(data: Mapping[str, Any], path: str, kind: str) -> Mapping[str, Any]
         raise PolicyError(f"{path}: expected a table, got {data!r}")
     unknown = set(data) - SECTION_KEYS[kind]
     if unknown:
-        raise PolicyError(
-            f"{path}: unknown keys {sorted(unknown)}; allowed {sorted(SECTION_KEYS[kind])}"
-        )
+        raise PolicyError(f"{path}: unknown keys {sorted(unknown)}; allowed {sorted(SECTION_KEYS[kind])}")
     return data
+
+
+def _array_of_tables(value: Any, path: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise PolicyError(f"{path}: expected an array of tables ([[{path}]]), got {value!r}")
+    return value
+
+
+def _tables_by_name(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{path}: expected a table of named tables, got {value!r}")
+    return value
 
 
 def _strings(value: Any, path: str) -> tuple[str, ...]:
@@ -164,11 +173,7 @@ def _money(value: Any, currency: str, path: str) -> Money:
 
 def _fine(value: Any, currency: str, path: str) -> FineModel:
     table = _section(value, path, "fine")
-    money = {
-        key: _money(table[key], currency, f"{path}.{key}")
-        for key in ("amount", "cap")
-        if key in table
-    }
+    money = {key: _money(table[key], currency, f"{path}.{key}") for key in ("amount", "cap") if key in table}
     try:
         return FineModel(model=_text(table.get("model"), f"{path}.model"), **money)
     except PolicyError as error:
@@ -218,24 +223,20 @@ def _build_policy(data: Mapping[str, Any]) -> Policy:
     currency = _text(library.get("currency"), "library.currency")
 
     rules = []
-    for index, table in enumerate(data.get("rules", [])):
+    for index, table in enumerate(_array_of_tables(data.get("rules", []), "rules")):
         path = f"rules[{index}]"
         _section(table, path, "rules")
-        scope = RuleScope(
-            **{key: _text(table[key], f"{path}.{key}") for key in SCOPE_KEYS if key in table}
-        )
+        scope = RuleScope(**{key: _text(table[key], f"{path}.{key}") for key in SCOPE_KEYS if key in table})
         rules.append(ScopedRuleSet(scope, _rule_set(table, currency, path)))
 
     limit_groups = []
-    for name, table in data.get("limit_groups", {}).items():
+    for name, table in _tables_by_name(data.get("limit_groups", {}), "limit_groups").items():
         path = f"limit_groups.{name}"
         _section(table, path, "limit_group")
         limit_groups.append(
             LimitGroup(
                 name=name,
-                material_types=frozenset(
-                    _strings(table.get("material_types"), f"{path}.material_types")
-                ),
+                material_types=frozenset(_strings(table.get("material_types"), f"{path}.material_types")),
                 max_loans=table.get("max_loans"),  # type: ignore[arg-type]  # checked by Policy
             )
         )
@@ -265,10 +266,10 @@ def _build_policy(data: Mapping[str, Any]) -> Policy:
         online = OnlinePaymentRule(
             minimum=_money(table.get("minimum"), currency, "online_payment.minimum"),
             whole_balance_only=table["whole_balance_only"],
-            payable_fee_kinds=fee_kinds(
+            payable_fee_kinds=frozenset(
                 _strings(table.get("payable_fee_kinds"), "online_payment.payable_fee_kinds")
             ),
-            blocking_fee_kinds=fee_kinds(
+            blocking_fee_kinds=frozenset(
                 _strings(table.get("blocking_fee_kinds", []), "online_payment.blocking_fee_kinds")
             ),
         )
@@ -280,27 +281,21 @@ def _build_policy(data: Mapping[str, Any]) -> Policy:
         timezone=_text(library.get("timezone"), "library.timezone"),
         branches=frozenset(_strings(library.get("branches", []), "library.branches")),
         categories=frozenset(_strings(library.get("categories"), "library.categories")),
-        child_categories=frozenset(
-            _strings(library.get("child_categories", []), "library.child_categories")
-        ),
+        child_categories=frozenset(_strings(library.get("child_categories", []), "library.child_categories")),
         material_types=frozenset(_strings(library.get("material_types"), "library.material_types")),
-        defaults=_rule_set(
-            _section(data["defaults"], "defaults", "defaults"), currency, "defaults"
-        ),
+        defaults=_rule_set(_section(data["defaults"], "defaults", "defaults"), currency, "defaults"),
         rules=tuple(rules),
         limit_groups=tuple(limit_groups),
         notices=tuple(
             _notice(table, currency, f"notices[{i}]")
-            for i, table in enumerate(data.get("notices", []))
+            for i, table in enumerate(_array_of_tables(data.get("notices", []), "notices"))
         ),
         advance_notice=advance,
         billing_ban=BillingBanRule(
             threshold=_money(ban.get("threshold"), currency, "billing_ban.threshold"),
             comparison=ban.get("comparison", "exceeds"),
         ),
-        fees=FeeSchedule(
-            **{key: _money(value, currency, f"fees.{key}") for key, value in fees.items()}
-        ),
+        fees=FeeSchedule(**{key: _money(value, currency, f"fees.{key}") for key, value in fees.items()}),
         online_payment=online,
         membership_revalidation_years=membership.get("revalidation_years"),
         responsible_person_min_age=membership.get("responsible_person_min_age", 18),
