@@ -64,3 +64,12 @@ class SetStaffPasswordForm(FlaskForm):
                              [REQUIRED, Length(min=10, message=_l("At least 10 characters."))])
     password_again = PasswordField(_l("New password again"),
                                    [REQUIRED, EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class SetPatronPasswordForm(FlaskForm):
+    """Institution accounts log in with card number and password (5–12 letters or digits)."""
+
+    password = PasswordField(_l("New password"), [REQUIRED, PATRON_PASSWORD],
+                             description=_l("5–12 letters or digits."))
+    password_again = PasswordField(_l("New password again"),
+                                   [REQUIRED, EqualTo("password", message=_l("The two passwords differ."))])

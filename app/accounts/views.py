@@ -138,15 +138,18 @@ def reset_with_link(token: str) -> Any:
     link = service.find_one_time_link(db.session(), token, clock.now())
     if link is None:
         return render_template("accounts/reset_invalid.html"), 410
-    form = forms.SetPinForm() if link.patron_id else forms.SetStaffPasswordForm()
+    patron = db.session().get(Patron, link.patron_id) if link.patron_id else None
+    wants_pin = patron is not None and patron.kind == "person"
+    form = (forms.SetPinForm() if wants_pin else forms.SetPatronPasswordForm() if patron
+            else forms.SetStaffPasswordForm())
     if form.validate_on_submit():
-        secret = {"pin": form.pin.data} if link.patron_id else {"password": form.password.data}
+        secret = {"pin": form.pin.data} if wants_pin else {"password": form.password.data}
         subject = service.use_one_time_link(db.session(), token, now=clock.now(), **secret)
         db.session().commit()
         flash(_("Your new details are saved. You can log in now."), "success")
         return redirect(url_for("accounts.staff_login" if isinstance(subject, StaffUser)
                                 else "accounts.patron_login"))
-    return render_template("accounts/reset_form.html", form=form, for_patron=bool(link.patron_id))
+    return render_template("accounts/reset_form.html", form=form, wants_pin=wants_pin)
 
 
 @bp.get("/staff")

@@ -64,3 +64,14 @@ def test_expired_link_is_refused(sm, now):
     with sm.begin() as s:
         assert service.find_one_time_link(s, raw, now + timedelta(hours=23)) is not None
         assert service.find_one_time_link(s, raw, now + timedelta(hours=24)) is None
+
+
+def test_institution_account_sets_a_password_through_its_link(client, sm, now):
+    with sm.begin() as s:
+        inst = factories.patron(s, now, email="school@example.test", pin=None, kind="institution")
+        raw = service.create_one_time_link(s, purpose="set_credentials", now=now, hours=24, patron=inst)
+        card = inst.card_number
+    assert "New password" in client.get(f"/reset/{raw}").text
+    resp = client.post(f"/reset/{raw}", data={"password": "koulu2026", "password_again": "koulu2026"})
+    assert resp.headers["Location"].endswith("/login")
+    assert factories.login_patron(client, card, "koulu2026").status_code == 302
