@@ -8,8 +8,7 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    from app import domains
-    from app import cli, config, core, db, errors, gate, i18n, navigation, security, storage
+    from app import cli, config, core, db, domains, errors, gate, i18n, navigation, security, storage
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views

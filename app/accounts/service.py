@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.accounts import throttle
-from app.accounts.models import (ROLES, ApiToken, Library, OneTimeLink, Patron, StaffRole,
-                                 StaffUser)
+from app.accounts.models import ROLES, ApiToken, Library, OneTimeLink, Patron, StaffRole, StaffUser
 from app.errors import DomainError
 
 _hasher = PasswordHasher()  # argon2id with the library's (slow, memory-hard) defaults
