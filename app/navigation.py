@@ -16,6 +16,7 @@ class StaffLink:
 
 
 STAFF_LINKS: list[StaffLink] = [
+    StaffLink("accounts.desk_pin", _l("Set a patron's PIN at the desk"), ("librarian",)),
     StaffLink("core.letter_queue", _l("Letters to print"), ("librarian",)),
     StaffLink("core.audit_log", _l("Audit log"), ("admin",)),
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 PIN = Regexp(r"^[0-9]{4}$", message=_l("The PIN is exactly four digits."))
@@ -73,3 +73,14 @@ class SetPatronPasswordForm(FlaskForm):
                              description=_l("5–12 letters or digits."))
     password_again = PasswordField(_l("New password again"),
                                    [REQUIRED, EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class DeskPinForm(FlaskForm):
+    """At the desk, with the patron present and identified, a librarian sets a new PIN [001]."""
+
+    card_number = StringField(_l("Library card number"), [REQUIRED, Length(max=20)])
+    identity_checked = BooleanField(_l("I have checked the patron's identity document"),
+                                    [DataRequired(message=_l("Check the patron's ID first."))])
+    pin = PasswordField(_l("New PIN"), [REQUIRED, PIN], description=_l("The patron types it; four digits."))
+    pin_again = PasswordField(_l("New PIN again"),
+                              [REQUIRED, EqualTo("pin", message=_l("The two PINs differ."))])

@@ -340,3 +340,12 @@ def request_reset(session: Session, identifier: str, *, now: datetime, base_url:
 
 def patron_by_national_id_hash(session: Session, id_hash: str) -> Patron | None:
     return session.scalar(select(Patron).where(Patron.national_id_hash == id_hash))
+
+
+def set_pin_at_desk(session: Session, card_number: str, pin: str, *, now: datetime, actor: StaffUser) -> Patron:
+    """A librarian sets a new PIN for a patron who is present with ID (PINs are never told by phone)."""
+    patron = session.scalar(select(Patron).where(Patron.card_number == (card_number or "").strip()))
+    if patron is None:
+        raise DomainError("card-not-found", 404, field="card_number")
+    set_patron_secret(session, patron, pin=pin, now=now, actor=actor)
+    return patron

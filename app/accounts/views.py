@@ -177,3 +177,20 @@ def staff_password() -> Any:
 
 def is_patron(user: Any) -> bool:
     return isinstance(user, Patron)
+
+
+@bp.route("/staff/desk/pin", methods=["GET", "POST"])
+@staff_required("librarian")
+def desk_pin() -> Any:
+    form = forms.DeskPinForm()
+    if form.validate_on_submit():
+        try:
+            patron = service.set_pin_at_desk(db.session(), form.card_number.data, form.pin.data, now=clock.now(),
+                                             actor=current_user)
+        except DomainError:
+            form.card_number.errors.append(_("No patron has this card number."))
+            return render_template("accounts/desk_pin.html", form=form)
+        db.session().commit()
+        flash(_("The new PIN of card %(card)s is saved.", card=patron.card_number), "success")
+        return redirect(url_for("accounts.desk_pin"))
+    return render_template("accounts/desk_pin.html", form=form)

@@ -119,3 +119,23 @@ def test_card_numbers_are_allocated_in_sequence_and_skip_taken_ones(sm, now):
         first = factories.patron(s, now, email="a@x.test").card_number
         second = factories.patron(s, now, email="b@x.test").card_number
     assert (first, second) == ("2000000001", "2000000003")
+
+
+def test_librarian_sets_a_pin_at_the_desk_and_it_is_audited(client, sm, now):
+    with sm.begin() as s:
+        card = factories.patron(s, now).card_number
+        factories.staff(s, now, "librarian")
+    factories.login_staff(client)
+    resp = client.post("/staff/desk/pin", data={"card_number": card, "pin": "2468", "pin_again": "2468"})
+    assert "Check the patron" in resp.text  # identity check is required
+    resp = client.post("/staff/desk/pin", data={"card_number": "999", "identity_checked": "y", "pin": "2468",
+                                                "pin_again": "2468"})
+    assert "No patron has this card number" in resp.text
+    resp = client.post("/staff/desk/pin", data={"card_number": card, "identity_checked": "y", "pin": "2468",
+                                                "pin_again": "2468"})
+    assert resp.status_code == 302
+    client.post("/logout")
+    assert factories.login_patron(client, card, "2468").status_code == 302
+    with sm.begin() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "patron.credentials_changed")).all()[-1]
+        assert event.actor.startswith("staff:")
