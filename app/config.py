@@ -73,6 +73,11 @@ class DefaultConfig:
     SCHEDULER_TIMEZONE = "Europe/Helsinki"
     # Tests and demos only: a fixed ISO datetime that replaces the wall clock for requests and jobs.
     FAKE_NOW = ""
+    # Institutions: how long a reviewer's claim keeps others out; the processing target; link and upload limits.
+    INSTITUTIONS_CLAIM_MINUTES = 120
+    INSTITUTIONS_TARGET_BUSINESS_DAYS = 2
+    INSTITUTIONS_CREDENTIALS_LINK_HOURS = 168
+    INSTITUTIONS_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
     # Upper limit for request bodies (uploads of signed consent documents, audio via API).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 
