@@ -78,6 +78,27 @@ class DefaultConfig:
     INSTITUTIONS_TARGET_BUSINESS_DAYS = 2
     INSTITUTIONS_CREDENTIALS_LINK_HOURS = 168
     INSTITUTIONS_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+    # CD clubs: delivery day of the month and its shift off non-business days, production lead time,
+    # holidays' country, disc capacity ("mp3" by size or "audio" by minutes), default disc cap per member,
+    # how early an unfilled period is flagged, and how late the production-start job still opens a run.
+    CDCLUB_DELIVERY_DAY = 15
+    CDCLUB_DELIVERY_SHIFT = "next_business_day"
+    CDCLUB_LEAD_TIME_DAYS = 35
+    CDCLUB_HOLIDAY_COUNTRY = "FI"
+    CDCLUB_DISC_KIND = "mp3"
+    CDCLUB_DISC_CAPACITY_MB = 700
+    CDCLUB_DISC_CAPACITY_MINUTES = 80
+    CDCLUB_DEFAULT_DISC_CAP = 14
+    CDCLUB_UNFILLED_WARNING_DAYS = 14
+    CDCLUB_CATCH_UP_DAYS = 20
+    # Status page: per-instance cache of rendered pages and of the gate's window list (a change in the same
+    # process clears it at once; other instances see it within this time); advance notice of planned breaks to
+    # patrons; re-render the database-down snapshot on every change; how long to answer from the snapshot
+    # after a database failure before trying the database again.
+    STATUS_CACHE_SECONDS = 5
+    STATUS_NOTICE_DAYS = 21
+    STATUS_SNAPSHOT_ON_CHANGE = True
+    STATUS_DATABASE_RETRY_SECONDS = 10
     # Upper limit for request bodies (uploads of signed consent documents, audio via API).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 
