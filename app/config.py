@@ -34,7 +34,7 @@ class DefaultConfig:
     # Media store: "local" (directory MEDIA_ROOT) or "s3".
     MEDIA_BACKEND = "local"
     # Directory for local media (audiobooks, uploads, status snapshots).
-    MEDIA_ROOT = str(PROJECT_ROOT / "media")
+    MEDIA_ROOT = str(PROJECT_ROOT / "media" / "store")
     # S3-compatible store (used when MEDIA_BACKEND = "s3").
     S3_BUCKET = "kuulo-media"
     S3_ENDPOINT_URL = ""  # empty = AWS; set for MinIO, moto_server, etc.
@@ -99,6 +99,18 @@ class DefaultConfig:
     STATUS_NOTICE_DAYS = 21
     STATUS_SNAPSHOT_ON_CHANGE = True
     STATUS_DATABASE_RETRY_SECONDS = 10
+    # Lending: the circulation preset for e-loans; tracks streamed by the app ("stream", HTTP Range) or by
+    # presigned S3 URLs ("redirect"); presigned URL lifetime (never beyond the loan); privacy: ended e-loans
+    # are deleted after this many days.
+    LENDING_POLICY = "celia"
+    LENDING_TRACK_DELIVERY = "stream"
+    LENDING_PRESIGNED_SECONDS = 300
+    LENDING_LOAN_HISTORY_DAYS = 90
+    # Registration: lifetime of the set-PIN link in the credentials email (hours); how long API
+    # Idempotency-Keys are kept (hours, at least 24); after how many seconds an unfinished key may be taken over.
+    REGISTRATION_LINK_HOURS = 336
+    REGISTRATION_IDEMPOTENCY_HOURS = 24
+    REGISTRATION_IDEMPOTENCY_LEASE_SECONDS = 60
     # Upper limit for request bodies (uploads of signed consent documents, audio via API).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 

@@ -96,9 +96,9 @@ def create_staff_user(session: Session, *, email: str, name: str, password: str,
 
 def allocate_card_number(session: Session) -> str:
     """Next card number from a counter row: atomic on SQLite and PostgreSQL, safe across instances."""
-    session.execute(text("INSERT INTO counters (name, value) SELECT 'card_number', :start WHERE NOT EXISTS "
-                         "(SELECT 1 FROM counters WHERE name = 'card_number')"),
-                    {"start": FIRST_CARD_NUMBER - 1})
+    # ON CONFLICT DO NOTHING: two first registrations at once must not fail on the counter row.
+    session.execute(text("INSERT INTO counters (name, value) VALUES ('card_number', :start) "
+                         "ON CONFLICT (name) DO NOTHING"), {"start": FIRST_CARD_NUMBER - 1})
     while True:
         value = session.execute(text("UPDATE counters SET value = value + 1 WHERE name = 'card_number' "
                                      "RETURNING value")).scalar_one()
