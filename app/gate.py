@@ -80,6 +80,11 @@ def component_of_endpoint(app: Flask, endpoint: str | None) -> tuple[str | None,
     return _blueprint_components.get(endpoint.rpartition(".")[0]), False
 
 
+def closure_for(component_code: str, now: datetime, language: str) -> Closure | None:
+    """Whether ``component_code`` is closed at ``now`` (for documents that announce it, e.g. OPDS auth)."""
+    return _provider.closure(component_code, now, language) if _provider is not None else None
+
+
 def check(now: datetime, language: str) -> Closure | None:
     """The closure that applies to the current request, if any."""
     if _provider is None:

@@ -22,6 +22,24 @@ STAFF_LINKS: list[StaffLink] = [
 ]
 
 
+# Links in the main navigation of every page (catalogue, status …), added by the domains.
+MAIN_LINKS: list[tuple[str, Any]] = []
+
+
+def add_main_link(endpoint: str, label: Any) -> None:
+    if (endpoint, label) not in MAIN_LINKS:
+        MAIN_LINKS.append((endpoint, label))
+
+
+# Links on the patron's account page (loans, clubs, my data …), added by the domains.
+PATRON_LINKS: list[tuple[str, Any]] = []
+
+
+def add_patron_link(endpoint: str, label: Any) -> None:
+    if (endpoint, label) not in PATRON_LINKS:
+        PATRON_LINKS.append((endpoint, label))
+
+
 def add_staff_link(link: StaffLink) -> None:
     if link not in STAFF_LINKS:
         STAFF_LINKS.append(link)
@@ -37,4 +55,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _nav() -> dict[str, Any]:
-        return {"staff_links": staff_links, "role_labels": ROLE_LABELS}
+        return {"staff_links": staff_links, "role_labels": ROLE_LABELS,
+                "main_links": lambda: [{"url": url_for(e), "label": label, "endpoint": e} for e, label in MAIN_LINKS
+                                       if e in app.view_functions],
+                "patron_links": lambda: [{"url": url_for(e), "label": label} for e, label in PATRON_LINKS
+                                         if e in app.view_functions]}
