@@ -102,8 +102,14 @@ def test_the_compiled_catalogue_matches_the_po_file(lang):
     with path.open("rb") as f:
         compiled = read_mo(f)
     # pybabel compile leaves out fuzzy and empty translations; the tests above flag those.
-    expected = {m.id: m.string for m in _messages(_po(lang)) if not m.fuzzy and all(_strings(m))}
-    actual = {m.id: m.string for m in _messages(compiled)}
+    def key(m):
+        return tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id
+
+    def value(m):
+        return tuple(m.string) if isinstance(m.string, (list, tuple)) else m.string
+
+    expected = {key(m): value(m) for m in _messages(_po(lang)) if not m.fuzzy and all(_strings(m))}
+    actual = {key(m): value(m) for m in _messages(compiled)}
     missing = sorted(set(expected) - set(actual), key=str)
     extra = sorted(set(actual) - set(expected), key=str)
     changed = sorted((k for k in set(expected) & set(actual) if expected[k] != actual[k]), key=str)

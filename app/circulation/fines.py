@@ -82,13 +82,26 @@ def accrued_fine(
     - The cap applies per item per due period; a renewal starts a new period with its own due
       time (as Koha closes the overdue fine at renewal and starts a new one).
     """
+    fine = effective_fine_model(rules, is_childrens_material=is_childrens_material)
+    return fine_as_of(due_at=due_at, as_of=as_of, fine=fine, grace_days=rules.grace_days, currency=currency)
+
+
+def effective_fine_model(rules: CirculationRules, *, is_childrens_material: bool) -> FineModel:
+    """The fine model a loan of this item is fined under: "none" for children's material where
+    the rules exempt it from time-based fines [001]. Stored on a loan at checkout, so the rules in
+    force when the item was borrowed are the ones it is fined by."""
     if is_childrens_material and rules.childrens_material_fine_exempt:
         if rules.fine.model in TIME_BASED_FINE_MODELS:
-            return Money.zero(currency)
+            return FineModel("none")
+    return rules.fine
+
+
+def fine_as_of(*, due_at: datetime, as_of: datetime, fine: FineModel, grace_days: int, currency: str) -> Money:
+    """The fine under ``fine`` for the due period ending at ``due_at``, as of ``as_of``."""
     days_late = days_overdue(due_at, as_of)
-    if days_late <= rules.grace_days:
+    if days_late <= grace_days:
         return Money.zero(currency)
-    return fine_for_days(days_late, rules.fine, currency)
+    return fine_for_days(days_late, fine, currency)
 
 
 def fine_delta_to_register(*, accrued: Money, already_registered: Money) -> Money:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from app.circulation.money import Money
 from app.circulation.policy import ADVANCE_NOTICE_CODE, NoticeStep, Policy
@@ -93,22 +93,31 @@ def _recipient(step: NoticeStep, patron: PatronNoticeFacts, is_child: bool) -> t
     return "patron", patron.contacts
 
 
-def _advance_notice(
-    *, due_date: date, offset: int, patron: PatronNoticeFacts, policy: Policy
-) -> PlannedNotice | None:
+def _advance_notice_days(patron: PatronNoticeFacts, policy: Policy) -> int | None:
+    """How many days before the due date this patron gets the advance notice; None = not at all."""
     rule = policy.advance_notice
     if rule is None or patron.opted_out:
         return None
     days = patron.advance_notice_days
     if days is None:
-        if rule.opt_in:
-            return None
-        days = rule.default_days
-    elif not rule.min_days <= days <= rule.max_days:
+        return None if rule.opt_in else rule.default_days
+    if not rule.min_days <= days <= rule.max_days:
         raise ValueError(
             f"advance notice days {days} outside {rule.min_days}–{rule.max_days} for {policy.code}"
         )
-    if not -days <= offset < 0:
+    return days
+
+
+def _advance_window_open(offset: int, days: int) -> bool:
+    return -days <= offset < 0
+
+
+def _advance_notice(
+    *, due_date: date, offset: int, patron: PatronNoticeFacts, policy: Policy
+) -> PlannedNotice | None:
+    rule = policy.advance_notice
+    days = _advance_notice_days(patron, policy)
+    if rule is None or days is None or not _advance_window_open(offset, days):
         return None
     channel = patron.contacts.first_usable(rule.channels)
     if channel is None:
@@ -139,15 +148,45 @@ def plan_notices(
     out and the step honours that, or when it does not apply to children's loans and this is one
     (children's material, or a patron in a child category).
     """
+    planned, _unreachable = plan_notices_and_unreachable(
+        due_date=due_date,
+        today=today,
+        already_sent=already_sent,
+        patron=patron,
+        is_childrens_material=is_childrens_material,
+        policy=policy,
+    )
+    return planned
+
+
+def plan_notices_and_unreachable(
+    *,
+    due_date: date,
+    today: date,
+    already_sent: Collection[str],
+    patron: PatronNoticeFacts,
+    is_childrens_material: bool,
+    policy: Policy,
+) -> tuple[list[PlannedNotice], list[str]]:
+    """``plan_notices`` plus the codes of steps due today that no channel can reach.
+
+    The service records those as handled ("no channel", no fee), so a patron without email or
+    phone [004] is not reconsidered every night for a notice nobody can deliver.
+    """
     offset = days_from_due(due_date, today)
     is_child = policy.is_child_category(patron.category)
     is_childrens_loan = is_childrens_material or is_child
     planned: list[PlannedNotice] = []
+    unreachable: list[str] = []
 
     if ADVANCE_NOTICE_CODE not in already_sent:
         advance = _advance_notice(due_date=due_date, offset=offset, patron=patron, policy=policy)
         if advance is not None:
             planned.append(advance)
+        elif _advance_notice_days(patron, policy) is not None and _advance_window_open(
+            offset, _advance_notice_days(patron, policy)
+        ):
+            unreachable.append(ADVANCE_NOTICE_CODE)
 
     for step in policy.notices:
         if step.code in already_sent or not _step_is_due(step.days, offset):
@@ -159,6 +198,7 @@ def plan_notices(
         role, contacts = _recipient(step, patron, is_child)
         channel = contacts.first_usable(step.channels)
         if channel is None:
+            unreachable.append(step.code)
             continue
         planned.append(
             PlannedNotice(
@@ -170,9 +210,45 @@ def plan_notices(
                 due_date=due_date,
             )
         )
-    return planned
+    return planned, unreachable
 
 
 def notice_fees(planned: Collection[PlannedNotice], currency: str) -> Money:
     """The total fee of planned notices, e.g. OUTI 1.50 + 3.00 = 4.50 EUR."""
     return Money.total((notice.fee for notice in planned), currency)
+
+
+def next_notice_date(
+    *,
+    due_date: date,
+    after: date,
+    already_sent: Collection[str],
+    patron: PatronNoticeFacts,
+    is_childrens_material: bool,
+    policy: Policy,
+) -> date | None:
+    """The first day after ``after`` on which ``plan_notices`` can plan something new; None = never.
+
+    The service stores it on the loan, so the nightly job reads only the loans whose day has
+    come instead of every loan. Channels are not considered (contacts may change before then);
+    the patron's choices (opt-out, advance-notice days) and the child rules are. A step whose
+    window has closed (an advance notice after the due date) is dropped; a later overdue step
+    stays due until handled, which is what lets a missed night catch up.
+    """
+    is_childrens_loan = is_childrens_material or policy.is_child_category(patron.category)
+    windows: list[tuple[date, date | None]] = []
+    days = _advance_notice_days(patron, policy)
+    if days is not None and ADVANCE_NOTICE_CODE not in already_sent:
+        windows.append((due_date - timedelta(days=days), due_date - timedelta(days=1)))
+    for step in policy.notices:
+        if step.code in already_sent:
+            continue
+        if is_childrens_loan and not step.applies_to_childrens_loans:
+            continue
+        if patron.opted_out and step.honours_opt_out:
+            continue
+        start = due_date + timedelta(days=step.days)
+        windows.append((start, due_date if step.days <= 0 else None))
+    first_day = after + timedelta(days=1)
+    candidates = [max(start, first_day) for start, end in windows if end is None or end >= first_day]
+    return min(candidates, default=None)

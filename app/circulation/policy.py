@@ -315,6 +315,9 @@ class Policy:
     online_payment: OnlinePaymentRule | None
     membership_revalidation_years: int | None  # Lumme: every 10 years [001]
     responsible_person_min_age: int = 18
+    # A lost item that turns up again: cancel the unpaid part of its replacement fee (True), or
+    # keep charging it (False). Fines accrued until the loss was declared stay either way [001].
+    lost_item_refund_on_return: bool = True
 
     def __post_init__(self) -> None:
         if self.currency not in MINOR_UNIT_DIGITS:
@@ -331,6 +334,7 @@ class Policy:
         if not self.child_categories <= self.categories:
             raise PolicyError("child_categories must be among categories")
         _int_in("membership.responsible_person_min_age", self.responsible_person_min_age, 15, 30)
+        _bool("lost_items.refund_on_return", self.lost_item_refund_on_return)
         if self.membership_revalidation_years is not None:
             _int_in("membership.revalidation_years", self.membership_revalidation_years, 1, 100)
         self._check_rules()

@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 def init_app(app: Flask) -> None:
     from app import gate
-    from app.navigation import StaffLink, add_staff_link
+    from app.navigation import StaffLink, add_main_link, add_staff_link
     from app.status import api, editor, labels, views
     from app.status.gate_provider import StatusClosures
 
     for blueprint in (views.bp, api.bp, editor.bp):
         app.register_blueprint(blueprint)
     gate.set_provider(StatusClosures())
+    add_main_link("status.page", _l("Service status"))
     app.jinja_env.globals.update(labels.jinja_globals())
     app.jinja_env.filters["status_when"] = labels.when
     add_staff_link(StaffLink("status_editor.dashboard", _l("Status page and maintenance breaks"),

@@ -1,7 +1,7 @@
 """status: maintenance windows, incidents, their timelines, subscriptions, patrons' notice opt-outs
 
 Revision ID: 0010_status
-Revises: 0001_foundation
+Revises: 0005_circulation
 Create Date: 2026-11-23 14:11:24.103694
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.db
 
 
 revision = '0010_status'
-down_revision = '0001_foundation'
+down_revision = '0005_circulation'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """registration: registration facts (identity code only as a keyed hash) and API idempotency keys
 
 Revision ID: 0020_registration
-Revises: 0001_foundation
+Revises: 0010_status
 Create Date: 2026-11-23 14:06:01.850839
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.db
 
 
 revision = '0020_registration'
-down_revision = '0001_foundation'
+down_revision = '0010_status'
 branch_labels = None
 depends_on = None
 

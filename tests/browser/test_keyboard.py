@@ -3,66 +3,21 @@ Every element the Tab key reaches must show a visible focus indicator."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.support import PIN, STAFF_PASSWORD, login_patron, login_staff
-
-# What the focused element looks like: a visible indicator is a real outline or a box-shadow.
-FOCUS_STYLE_JS = """() => {
-  const el = document.activeElement;
-  if (!el || el === document.body) return null;
-  const s = getComputedStyle(el);
-  window.__tabStops = window.__tabStops || 0;
-  if (!el.__tabStop) el.__tabStop = ++window.__tabStops;  // identity, to tell two links with the same text apart
-  return {stop: el.__tabStop, tag: el.tagName.toLowerCase(), id: el.id, cls: el.className, text: (el.innerText || el.value || '').slice(0, 40),
-          href: el.getAttribute('href'), outlineStyle: s.outlineStyle, outlineWidth: parseFloat(s.outlineWidth),
-          outlineColor: s.outlineColor, boxShadow: s.boxShadow};
-}"""
-
-
-def path_of(page: Any) -> str:
-    """The page's path (after the skip link the address ends in #main, and a form posted from it keeps it)."""
-    return urlsplit(page.url).path
-
-
-def focused(page: Any) -> dict[str, Any] | None:
-    return page.evaluate(FOCUS_STYLE_JS)
-
-
-def assert_focus_visible(page: Any) -> dict[str, Any]:
-    info = focused(page)
-    assert info is not None, "something has focus"
-    outline = info["outlineStyle"] != "none" and info["outlineWidth"] > 0 and info["outlineColor"] != "rgba(0, 0, 0, 0)"
-    shadow = info["boxShadow"] not in ("none", "")
-    assert outline or shadow, f"no visible focus indicator on {info}"
-    return info
-
-
-def press(page: Any, key: str) -> dict[str, Any]:
-    """Press a focus-moving key and check that the element it lands on shows focus."""
-    page.keyboard.press(key)
-    return assert_focus_visible(page)
-
-
-def skip_to_main(page: Any) -> None:
-    """Use the skip link. After a form posted from ``…#main`` the browser keeps the fragment through the
-    redirect and already focuses main on load, which is just as good."""
-    if page.evaluate("document.activeElement.id") == "main":
-        return
-    info = press(page, "Tab")
-    assert "skip-link" in info["cls"], f"first Tab stop is the skip link, not {info}"
-    page.keyboard.press("Enter")
-    assert page.evaluate("document.activeElement.id") == "main"
-
-
-def tab_to(page: Any, predicate: Any, limit: int = 30) -> dict[str, Any]:
-    for _ in range(limit):
-        info = press(page, "Tab")
-        if predicate(info):
-            return info
-    raise AssertionError(f"Tab never reached the element (last: {focused(page)})")
+from tests.browser.support import (
+    PIN,
+    STAFF_PASSWORD,
+    assert_focus_visible,
+    login_patron,
+    login_staff,
+    path_of,
+    press,
+    skip_to_main,
+    tab_through_both_ways,
+    tab_to,
+)
 
 
 @pytest.fixture()
@@ -180,19 +135,4 @@ def test_every_tab_stop_shows_focus_both_ways(kb_page: Any, path: str, login: An
     if login:
         login(page)
     page.goto(path)
-    forward: list[int] = []
-    for _ in range(60):
-        page.keyboard.press("Tab")
-        info = focused(page)
-        if info is None:
-            break
-        assert_focus_visible(page)
-        forward.append(info["stop"])
-    else:
-        raise AssertionError("Tab never left the page: a keyboard trap?")
-    assert len(forward) >= 3 and len(set(forward)) == len(forward), forward
-    backward = []
-    for _ in range(len(forward)):
-        info = press(page, "Shift+Tab")
-        backward.append(info["stop"])
-    assert backward == list(reversed(forward)), "Shift+Tab retraces the Tab order"
+    tab_through_both_ways(page)

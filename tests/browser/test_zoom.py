@@ -7,23 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.support import PIN
-
-ZOOMS = {
-    "200-percent": {"viewport": {"width": 640, "height": 480}, "device_scale_factor": 2},
-    "400-percent-reflow": {"viewport": {"width": 320, "height": 256}, "device_scale_factor": 4},
-}
-NO_HORIZONTAL_SCROLL_JS = """() => {
-  const d = document.documentElement;
-  const wide = [...document.body.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > d.clientWidth + 1)
-                                                      .map(e => e.outerHTML.slice(0, 120));
-  return {scrollWidth: d.scrollWidth, clientWidth: d.clientWidth, wide: wide.slice(0, 5)};
-}"""
-
-
-def assert_no_horizontal_scrolling(page: Any) -> None:
-    m = page.evaluate(NO_HORIZONTAL_SCROLL_JS)
-    assert m["scrollWidth"] <= m["clientWidth"] + 1, f"horizontal scrolling on {page.url}: {m}"
+from tests.browser.support import PIN, ZOOMS, assert_no_horizontal_scrolling
 
 
 @pytest.mark.parametrize("zoom", ZOOMS, ids=list(ZOOMS))

@@ -26,7 +26,8 @@ def czk(text: str) -> Money:
 
 
 def test_the_four_presets_are_available_and_load() -> None:
-    assert available_presets() == ["czech", "lumme", "outi", "tampere"]
+    # Other presets (e.g. celia for e-lending) may sit next to the four library presets.
+    assert {"czech", "lumme", "outi", "tampere"} <= set(available_presets())
     for name in available_presets():
         policy = load_preset(name)
         assert policy.code == name

@@ -58,7 +58,7 @@ def test_errors_are_listed_and_linked_to_their_fields(editor, now):
 def test_missing_translations_fall_back_visibly_on_the_public_page(editor, now):
     editor.post("/staff/status/maintenance/new", data=form(now))
     page = editor.get("/status", headers={"Accept-Language": "sv"})
-    assert '<span lang="fi">Huoltokatko</span>' in page.text and "shown in" in page.text
+    assert '<span lang="fi">Huoltokatko</span>' in page.text and "class=\"status-fallback\"" in page.text
 
 
 def test_reschedule_cancel_and_complete_from_the_manage_page(app, editor, sm, now):

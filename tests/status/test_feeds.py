@@ -64,4 +64,4 @@ def test_long_lines_are_folded_and_text_escaped(app, client, sm, now):
     raw = client.get("/status/maintenance.ics?lang=fi").data
     assert all(len(line) <= 75 for line in raw.split(b"\r\n"))
     event = next(iter(events(client, "fi").values()))
-    assert str(event["SUMMARY"]) == "[Scheduled] " + long_title.strip()
+    assert str(event["SUMMARY"]) == "[Suunniteltu] " + long_title.strip()  # state in the feed's language

@@ -21,6 +21,7 @@ Schema (unknown keys are errors; money is always a decimal *string* such as "1.5
     [fees]           uncollected_hold?, replacement_card?, interlibrary_loan?
     [online_payment] minimum, whole_balance_only, payable_fee_kinds, blocking_fee_kinds (optional)
     [membership]     revalidation_years?, responsible_person_min_age?
+    [lost_items]     refund_on_return? (default true)
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ SECTION_KEYS = {
     "fees": {"uncollected_hold", "replacement_card", "interlibrary_loan"},
     "online_payment": {"minimum", "whole_balance_only", "payable_fee_kinds", "blocking_fee_kinds"},
     "membership": {"revalidation_years", "responsible_person_min_age"},
+    "lost_items": {"refund_on_return"},
     "fine": {"model", "amount", "cap"},
 }
 TOP_LEVEL_KEYS = {
@@ -92,6 +94,7 @@ TOP_LEVEL_KEYS = {
     "fees",
     "online_payment",
     "membership",
+    "lost_items",
 }
 REQUIRED_TOP_LEVEL = {"library", "defaults", "billing_ban"}
 
@@ -257,6 +260,7 @@ def _build_policy(data: Mapping[str, Any]) -> Policy:
     ban = _section(data["billing_ban"], "billing_ban", "billing_ban")
     fees = _section(data.get("fees", {}), "fees", "fees")
     membership = _section(data.get("membership", {}), "membership", "membership")
+    lost_items = _section(data.get("lost_items", {}), "lost_items", "lost_items")
 
     online = None
     if "online_payment" in data:
@@ -299,4 +303,5 @@ def _build_policy(data: Mapping[str, Any]) -> Policy:
         online_payment=online,
         membership_revalidation_years=membership.get("revalidation_years"),
         responsible_person_min_age=membership.get("responsible_person_min_age", 18),
+        lost_item_refund_on_return=lost_items.get("refund_on_return", True),
     )

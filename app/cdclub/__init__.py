@@ -1,0 +1,30 @@
+"""CD book clubs: clubs, the computed production calendar, members, production runs and labels [002]."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+
+def init_app(app: Flask) -> None:
+    from app.cdclub import account, api, member_views, views  # noqa: F401  (member_views adds routes to views.bp)
+    from app.navigation import StaffLink, add_patron_link, add_staff_link
+    from app.security import csrf
+
+    for blueprint in (views.bp, account.bp, api.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)  # bearer-token JSON: no cookies, no CSRF
+    add_staff_link(StaffLink("cdclub.dashboard", _l("CD book clubs: production calendar and runs"),
+                             ("producer", "librarian")))
+    add_patron_link("cdclub_account.my_clubs", _l("My CD book clubs"))
+    add_staff_link(StaffLink("cdclub.patron_lookup", _l("CD book clubs: a patron's memberships"),
+                             ("librarian", "producer")))
+
+
+def load_demo(session: Session, now: datetime) -> dict[str, Any]:
+    from app.cdclub.demo import load
+
+    return load(session, now)

@@ -1,0 +1,153 @@
+"""Reviewer pages: the queue, one application with its checks and actions, documents, and the figures.
+
+These pages stay open during maintenance breaks (no gate component): reviewers work through breaks.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import audit, clock, db, storage
+from app.accounts.auth import staff_required
+from app.errors import DomainError
+from app.institutions import review_queue, service, texts, web
+from app.institutions.forms import InformationRequestForm, RejectForm
+from app.institutions.models import INSTITUTION_TYPES, STATES
+
+bp = Blueprint("institutions_review", __name__, url_prefix="/staff/institutions")
+REVIEWER = "reviewer"
+PERIODS = (7, 30, 90, 365)
+
+
+def _filters() -> review_queue.QueueFilters:
+    args = request.args
+    state = args.get("state", "open")
+    return review_queue.QueueFilters(
+        state=state if state in (*STATES, "open", "all") else "open",
+        type=args.get("type", "") if args.get("type", "") in INSTITUTION_TYPES else "",
+        age=args.get("age", "") if args.get("age", "") in review_queue.AGE_FILTERS else "")
+
+
+@bp.get("/applications")
+@staff_required(REVIEWER)
+def queue() -> Any:
+    filters, target = _filters(), web.settings().target_business_days
+    rows = review_queue.queue(db.session(), filters, now=clock.now(), target=target)
+    return render_template("institutions/queue.html", rows=rows, filters=filters, target=target, texts=texts,
+                           states=STATES, types=INSTITUTION_TYPES, now=clock.now())
+
+
+@bp.get("/applications/<int:application_id>")
+@staff_required(REVIEWER)
+def detail(application_id: int) -> Any:
+    return _detail_page(application_id)
+
+
+def _detail_page(application_id: int, info_form: Any = None, reject_form: Any = None, status: int = 200) -> Any:
+    session, now, target = db.session(), clock.now(), web.settings().target_business_days
+    application = service.get_application(session, application_id)
+    decision = service.check_responsible_person(session, application, now) if application.is_open else None
+    age = review_queue.age_in_business_days(application, now)
+    return render_template(
+        "institutions/detail.html", application=application, age=age, target=target, now=now, texts=texts,
+        past_target=application.is_open and age > target, decision=decision,
+        duplicates=review_queue.duplicates_of(session, application),
+        events=audit.events(session, record_type=service.RECORD, record_id=str(application.id)),
+        info_form=info_form or InformationRequestForm(), reject_form=reject_form or RejectForm()), status
+
+
+def _act(application_id: int, action: Callable[[], Any], done: str) -> Any:
+    """Run one queue action, commit, and come back to the application with what happened in words."""
+    try:
+        action()
+    except DomainError as err:
+        db.session().rollback()
+        flash(web.conflict_text(err), "error")
+    else:
+        db.session().commit()
+        flash(done, "success")
+    return redirect(url_for("institutions_review.detail", application_id=application_id))
+
+
+@bp.post("/applications/<int:application_id>/claim")
+@staff_required(REVIEWER)
+def claim(application_id: int) -> Any:
+    return _act(application_id, lambda: service.claim(db.session(), application_id, reviewer=current_user,
+                                                      now=clock.now(), settings=web.settings()),
+                _("The application is yours to review."))
+
+
+@bp.post("/applications/<int:application_id>/release")
+@staff_required(REVIEWER)
+def release(application_id: int) -> Any:
+    return _act(application_id, lambda: service.release(db.session(), application_id, reviewer=current_user,
+                                                        now=clock.now()),
+                _("The application is back in the queue."))
+
+
+@bp.post("/applications/<int:application_id>/request-information")
+@staff_required(REVIEWER)
+def request_information(application_id: int) -> Any:
+    form = InformationRequestForm()
+    if not form.validate():
+        return _detail_page(application_id, info_form=form, status=422)
+    return _act(application_id, lambda: service.request_information(
+        db.session(), application_id, reviewer=current_user, text=form.message.data, now=clock.now(),
+        settings=web.settings()), _("The question was sent to the applicant. The clock is paused."))
+
+
+@bp.post("/applications/<int:application_id>/approve")
+@staff_required(REVIEWER)
+def approve(application_id: int) -> Any:
+    try:
+        result = service.approve(db.session(), application_id, reviewer=current_user, now=clock.now(),
+                                 settings=web.settings())
+    except DomainError as err:
+        flash(web.conflict_text(err), "error")
+        return redirect(url_for("institutions_review.detail", application_id=application_id))
+    db.session().commit()
+    messages = {"approved": (_("Approved. The institution's account was created and its credentials were sent."),
+                             "success"),
+                "already_approved": (_("This application was already approved. Nothing was sent again."), "info"),
+                "refused": (_("Approval refused: %(reason)s", reason=texts.decision_reason(result.reason)), "error")}
+    flash(*messages[result.outcome])
+    return redirect(url_for("institutions_review.detail", application_id=application_id))
+
+
+@bp.post("/applications/<int:application_id>/reject")
+@staff_required(REVIEWER)
+def reject(application_id: int) -> Any:
+    form = RejectForm()
+    if not form.validate():
+        return _detail_page(application_id, reject_form=form, status=422)
+    return _act(application_id, lambda: service.reject(
+        db.session(), application_id, reviewer=current_user, reason=form.reason.data, now=clock.now(),
+        settings=web.settings()), _("Rejected. The reason was sent to the applicant."))
+
+
+@bp.get("/applications/<int:application_id>/documents/<int:document_id>")
+@staff_required(REVIEWER)
+def document(application_id: int, document_id: int) -> Any:
+    doc = service.document_for_reviewer(db.session(), application_id, document_id, reviewer=current_user,
+                                        now=clock.now())
+    db.session().commit()
+    resp = send_file(io.BytesIO(storage.store().get_bytes(doc.storage_key)), mimetype=doc.content_type,
+                     as_attachment=True, download_name=doc.filename)
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.get("/figures")
+@staff_required(REVIEWER)
+def figures() -> Any:
+    days = request.args.get("days", type=int)
+    days = days if days in PERIODS else 30
+    figures = review_queue.throughput(db.session(), now=clock.now(), days=days,
+                                      target=web.settings().target_business_days)
+    return render_template("institutions/figures.html", figures=figures, periods=PERIODS,
+                           target=web.settings().target_business_days)

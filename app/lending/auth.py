@@ -1,0 +1,80 @@
+"""Who is listening: a reader app's bearer device token, or HTTP Basic card number + PIN on every
+request (what OPDS clients do after reading the Authentication for OPDS document).
+
+A 401 names both schemes and links the Authentication document (rel
+``http://opds-spec.org/auth/document``), so a standard client can find out how to log in.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request, url_for
+
+from app import clock, db, gate
+from app.accounts import service as accounts
+from app.accounts.auth import bearer_token
+from app.accounts.models import Patron
+from app.accounts.views import throttle_policy
+from app.errors import problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+AUTH_DOCUMENT_REL = "http://opds-spec.org/auth/document"
+
+
+class Locked(Exception):
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def challenge_headers() -> dict[str, str]:
+    auth_url = url_for("lending_opds.auth_document", _external=True)
+    return {"WWW-Authenticate": 'Bearer realm="Kuulo", Basic realm="Kuulo"',
+            "Link": f'<{auth_url}>; rel="{AUTH_DOCUMENT_REL}"; type="application/opds-authentication+json"'}
+
+
+def reader_from_request() -> Patron | None:
+    """The patron behind the request's credentials; None when there are none or they are wrong."""
+    session = db.session()
+    token = bearer_token()
+    if token is not None and token.patron_id:
+        patron = session.get(Patron, token.patron_id)
+        return patron if patron is not None and patron.active else None
+    auth = request.authorization
+    if auth is None or auth.type != "basic" or not auth.username:
+        return None
+    now = clock.now()
+    result = accounts.authenticate_patron(session, auth.username, auth.password or "", now, throttle_policy(),
+                                          allow=("pin",))
+    session.commit()  # a failure must count even though the request fails
+    if result.reason == "locked" and result.locked_until is not None:
+        raise Locked(max(1, int((result.locked_until - now).total_seconds())))
+    return result.user if isinstance(result.user, Patron) else None
+
+
+def unauthorized() -> Any:
+    return problem(401, "unauthorized", headers=challenge_headers())
+
+
+def reader_required(view: F) -> F:
+    """JSON routes for reader apps; the patron is in ``g.reader``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            patron = reader_from_request()
+        except Locked as locked:
+            return problem(429, "account-locked", headers={"Retry-After": str(locked.seconds)})
+        if patron is None:
+            return unauthorized()
+        g.reader = patron
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def current_closure(component: str, language: str) -> gate.Closure | None:
+    """The status provider's closure of ``component`` now (lending never imports the status package)."""
+    return gate.closure_for(component, clock.now(), language)

@@ -1,0 +1,160 @@
+"""Web library for patrons: browse and search the audiobooks, borrow, see loans, listen in the browser.
+
+Pages belong to ``web_library``; borrowing and renewing are e-lending as well, so they also honour
+a ``reader_apps`` closure ("no new loans during the break"). The player's track stream and
+position sync stay open through any break, like the reader-app API.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import clock, db, gate, storage
+from app.accounts.auth import patron_required
+from app.errors import DomainError, validation_problem
+from app.i18n import current_language
+from app.lending import documents, service
+from app.lending.auth import current_closure
+from app.lending.http import parse_position, policy
+from app.lending.messages import refusal_text
+from app.lending.streaming import track_response
+
+bp = Blueprint("lending", __name__, url_prefix="/library")
+gate.declare(bp, "web_library")
+PAGE_SIZE = 20
+
+
+def patron_loans() -> dict[int, Any]:
+    if not current_user.is_authenticated or current_user.is_staff:
+        return {}
+    return {loan.audiobook_id: loan for loan in service.active_loans(db.session(), current_user.id, clock.now())}
+
+
+@bp.get("")
+def catalogue() -> Any:
+    query = request.args.get("q", "").strip()[:200]
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    books, total = service.find_books(db.session(), query=query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template("lending/catalogue.html", books=books, total=total, query=query, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), loans=patron_loans())
+
+
+@bp.get("/books/<int:book_id>")
+def book(book_id: int) -> Any:
+    found = service.get_book(db.session(), book_id, with_tracks=True)
+    return render_template("lending/book.html", book=found, loan=patron_loans().get(book_id))
+
+
+def closed_for_new_loans() -> Any:
+    closure = current_closure("reader_apps", current_language())
+    if closure is None:
+        return None
+    return render_template("errors/closed.html", closure=closure), 503, {"Retry-After": gate.retry_after(
+        closure, clock.now())}
+
+
+def change_loan(book_id: int, action: str) -> Any:
+    """Borrow, renew or return through the same service functions as the reader-app API."""
+    closed = closed_for_new_loans() if action != "return" else None
+    if closed is not None:
+        return closed
+    session, now = db.session(), clock.now()
+    found = service.get_book(session, book_id)
+    try:
+        if action == "borrow":
+            service.borrow(session, current_user, found, now=now, policy=policy())
+            message = _("You borrowed %(title)s.", title=found.title)
+        elif action == "renew":
+            loan = service.renew(session, current_user, found, now=now, policy=policy())
+            message = _("The loan is renewed until %(date)s.", date=format_datetime(loan.until, "short"))
+        else:
+            service.return_loan(session, current_user, found, now=now)
+            message = _("You returned %(title)s.", title=found.title)
+    except DomainError as err:
+        flash(refusal_text(err.code, err.params) or _("That did not work. Please try again."), "error")
+        return redirect(safe_back(url_for("lending.book", book_id=book_id)))
+    session.commit()
+    flash(message, "success")
+    return redirect(url_for("lending.listen", book_id=book_id) if action == "borrow" else url_for("lending.loans"))
+
+
+def safe_back(default: str) -> str:
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@bp.post("/books/<int:book_id>/borrow")
+@patron_required
+def borrow(book_id: int) -> Any:
+    return change_loan(book_id, "borrow")
+
+
+@bp.post("/books/<int:book_id>/renew")
+@patron_required
+def renew(book_id: int) -> Any:
+    return change_loan(book_id, "renew")
+
+
+@bp.post("/books/<int:book_id>/return")
+@patron_required
+def return_book(book_id: int) -> Any:
+    return change_loan(book_id, "return")
+
+
+@bp.get("/loans")
+@patron_required
+def loans() -> Any:
+    active = service.active_loans(db.session(), current_user.id, clock.now())
+    return render_template("lending/loans.html", loans=active, now=clock.now(),
+                           max_renewals=service.max_renewals(current_user, policy(), clock.now()))
+
+
+@bp.get("/books/<int:book_id>/listen")
+@patron_required
+def listen(book_id: int) -> Any:
+    loan = service.active_loan(db.session(), current_user.id, book_id, clock.now())
+    if loan is None:
+        flash(_("Borrow the audiobook first to listen to it."), "error")
+        return redirect(url_for("lending.book", book_id=book_id))
+    found = service.get_book(db.session(), book_id, with_tracks=True)
+    track = min(max(request.args.get("track", 1, type=int) or 1, 1), len(found.tracks))
+    start = max(request.args.get("t", 0.0, type=float) or 0.0, 0.0)
+    return render_template("lending/player.html", book=found, loan=loan, track=track, start=start,
+                           explicit_start="track" in request.args, seconds=documents.seconds)
+
+
+@bp.get("/books/<int:book_id>/tracks/<int:number>")
+@gate.always_open
+@patron_required
+def track(book_id: int, number: int) -> Any:
+    now = clock.now()
+    loan = service.require_loan(db.session(), current_user.id, book_id, now)
+    found = next((t for t in service.get_book(db.session(), book_id, with_tracks=True).tracks if t.number == number),
+                 None)
+    if found is None:
+        abort(404)
+    return track_response(storage.store(), found, until=loan.until, now=now)
+
+
+@bp.route("/books/<int:book_id>/position", methods=["GET", "PUT"])
+@gate.always_open
+@patron_required
+def position(book_id: int) -> Any:
+    session = db.session()
+    found = service.get_book(session, book_id, with_tracks=True)
+    if not service.has_borrowed(session, current_user.id, book_id):
+        abort(403)
+    if request.method == "GET":
+        current = service.get_position(session, current_user.id, book_id)
+        return jsonify({"position": documents.position_json(current, found)})
+    try:
+        values = parse_position(request.get_json(silent=True) or {})
+    except ValueError as exc:
+        return validation_problem(exc.args[0])
+    saved = service.save_position(session, current_user, found, now=clock.now(), **values)
+    session.commit()
+    return jsonify({"position": documents.position_json(saved, found)})
