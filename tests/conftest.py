@@ -132,3 +132,38 @@ def smtp() -> Iterator[SmtpSink]:
     sink.start()
     yield sink
     sink.stop()
+
+
+S3_REGION, S3_KEY_ID, S3_SECRET = "eu-north-1", "testing-key", "testing-secret"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server on loopback (moto). It does not verify presigned signatures or expiry."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture()
+def bucket(s3_endpoint: str) -> tuple[Any, str]:
+    """A fresh bucket: (boto3 client, bucket name)."""
+    import uuid
+
+    import boto3
+
+    name = f"kuulo-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name=S3_REGION, aws_access_key_id=S3_KEY_ID,
+                          aws_secret_access_key=S3_SECRET)
+    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": S3_REGION})
+    return client, name
+
+
+def s3_settings(endpoint: str, bucket_name: str) -> dict[str, Any]:
+    """Settings that put the media store in the moto bucket (merge into app_config)."""
+    return {"MEDIA_BACKEND": "s3", "S3_ENDPOINT_URL": endpoint, "S3_BUCKET": bucket_name, "S3_REGION": S3_REGION,
+            "S3_ACCESS_KEY_ID": S3_KEY_ID, "S3_SECRET_ACCESS_KEY": S3_SECRET}

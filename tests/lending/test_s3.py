@@ -8,48 +8,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import urllib.request
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from sqlalchemy import select
 
 from app import storage
 from app.lending import ingest
 from app.lending.models import Audiobook, EbookLoan
+from tests.conftest import S3_KEY_ID as KEY_ID
+from tests.conftest import S3_SECRET as SECRET
+from tests.conftest import s3_settings
 from tests.lending.conftest import DAISY_BOOK, MP3_BOOK, ingest_path
 from tests.lending.test_ingest import FailingStore
 from tests.lending.test_reader_api import full_reader_app_session
 
-REGION, KEY_ID, SECRET = "eu-north-1", "testing-key", "testing-secret"
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture()
-def bucket(s3_endpoint):
-    name = f"kuulo-{uuid.uuid4().hex[:12]}"
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name=REGION, aws_access_key_id=KEY_ID,
-                          aws_secret_access_key=SECRET)
-    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    return client, name
-
 
 @pytest.fixture()
 def app_config(app_config, s3_endpoint, bucket):
-    return {**app_config, "MEDIA_BACKEND": "s3", "S3_ENDPOINT_URL": s3_endpoint, "S3_BUCKET": bucket[1],
-            "S3_REGION": REGION, "S3_ACCESS_KEY_ID": KEY_ID, "S3_SECRET_ACCESS_KEY": SECRET}
+    return {**app_config, **s3_settings(s3_endpoint, bucket[1])}
 
 
 def object_keys(bucket) -> list[str]:

@@ -3,40 +3,17 @@ database down."""
 from __future__ import annotations
 
 import json
-import uuid
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from app import create_app, db, scheduler
+from tests.conftest import s3_settings
 from tests.status.helpers import maintenance
-
-REGION, KEY_ID, SECRET = "eu-north-1", "testing-key", "testing-secret"
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture()
-def bucket(s3_endpoint):
-    name = f"kuulo-status-{uuid.uuid4().hex[:8]}"
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name=REGION, aws_access_key_id=KEY_ID,
-                          aws_secret_access_key=SECRET)
-    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
-    return client, name
 
 
 @pytest.fixture()
 def app_config(app_config, s3_endpoint, bucket):
-    return {**app_config, "MEDIA_BACKEND": "s3", "S3_ENDPOINT_URL": s3_endpoint, "S3_BUCKET": bucket[1],
-            "S3_REGION": REGION, "S3_ACCESS_KEY_ID": KEY_ID, "S3_SECRET_ACCESS_KEY": SECRET}
+    return {**app_config, **s3_settings(s3_endpoint, bucket[1])}
 
 
 def test_the_snapshot_lives_in_the_bucket_and_answers_when_the_database_is_down(app, app_config, sm, now, bucket):
