@@ -111,6 +111,16 @@ class DefaultConfig:
     REGISTRATION_LINK_HOURS = 336
     REGISTRATION_IDEMPOTENCY_HOURS = 24
     REGISTRATION_IDEMPOTENCY_LEASE_SECONDS = 60
+    # Circulation: Paytrail merchant id, signing secret and API (defaults: Paytrail's public test merchant —
+    # refused in production); where the browser lands after paying; loans per transaction in the nightly job;
+    # the "due soon" marker; how long cancelled holds stay visible.
+    PAYTRAIL_ACCOUNT = "375917"
+    PAYTRAIL_SECRET = "SAIPPUAKAUPPIAS"
+    PAYTRAIL_API_URL = "https://services.paytrail.com"
+    CIRCULATION_PAYMENT_DONE_URL = "/"
+    CIRCULATION_NIGHTLY_BATCH_SIZE = 2000
+    CIRCULATION_DUE_SOON_DAYS = 3
+    CIRCULATION_CANCELLED_HOLDS_VISIBLE_DAYS = 3
     # Upper limit for request bodies (uploads of signed consent documents, audio via API).
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024
 
@@ -123,6 +133,6 @@ def check_production_settings(config: dict) -> None:
     """Refuse to start in production with the development secrets."""
     if not is_production(config):
         return
-    for name in ("SECRET_KEY", "IDENTITY_HASH_KEY"):
+    for name in ("SECRET_KEY", "IDENTITY_HASH_KEY", "PAYTRAIL_SECRET"):
         if config.get(name) == getattr(DefaultConfig, name):
             raise RuntimeError(f"KUULO_{name} must be set in production")

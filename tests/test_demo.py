@@ -30,7 +30,7 @@ def test_demo_credentials_work(app, client):
 
 def test_demo_refuses_production(app_config):
     app = create_app({**app_config, "ENV_NAME": "production", "SECRET_KEY": "x" * 40,
-                      "IDENTITY_HASH_KEY": "y" * 40})
+                      "IDENTITY_HASH_KEY": "y" * 40, "PAYTRAIL_SECRET": "z" * 40})
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0 and "production" in result.output
 
@@ -42,3 +42,10 @@ def test_staff_token_cli_prints_a_working_token(app, client):
     assert result.exit_code == 0
     token = result.output.strip().splitlines()[-1]
     assert len(token) > 30
+
+
+def test_production_refuses_the_development_secrets(app_config):
+    import pytest
+
+    with pytest.raises(RuntimeError, match="KUULO_SECRET_KEY"):
+        create_app({**app_config, "ENV_NAME": "production", "SECRET_KEY": "kuulo-dev-secret-change-me"})
