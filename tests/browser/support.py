@@ -195,7 +195,9 @@ def press(page: Any, key: str) -> dict[str, Any]:
 def skip_to_main(page: Any) -> None:
     """Use the skip link. After a form posted from ``…#main`` the browser keeps the fragment through the
     redirect and already focuses main on load, which is just as good."""
-    if page.evaluate("document.activeElement.id") == "main":
+    if page.url.endswith("#main"):
+        # The fragment focuses main once the page has loaded; wait for it rather than race it.
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'main'", timeout=5000)
         return
     info = press(page, "Tab")
     assert "skip-link" in info["cls"], f"first Tab stop is the skip link, not {info}"
