@@ -90,10 +90,22 @@
     markCurrent();
     if (!audio.paused && Date.now() - lastSaved > 15000) { save(false); }
   });
+  var playPause = document.getElementById("play-pause");
+  function labelPlayPause() {  // the button says what it does next
+    playPause.textContent = audio.paused ? playPause.dataset.labelPlay : playPause.dataset.labelPause;
+  }
+  function togglePlay() {
+    if (audio.paused) { audio.play().catch(function () {}); } else { audio.pause(); }
+  }
   audio.addEventListener("play", function () {
+    labelPlayPause();
     if (quietPlay) { quietPlay = false; } else { say(data.msgPlaying); }
   });
-  audio.addEventListener("pause", function () { if (!audio.ended) { say(data.msgPaused); } save(false); });
+  audio.addEventListener("pause", function () {
+    labelPlayPause();
+    if (!audio.ended) { say(data.msgPaused); }
+    save(false);
+  });
   audio.addEventListener("ended", function () {
     if (current < tracks.length) { go(current + 1, 0, true); } else { say(data.msgEnd); save(false); }
   });
@@ -134,7 +146,7 @@
     speed.dispatchEvent(new Event("change"));
   }
 
-  var actions = { back: function () { skip(-15); }, forward: function () { skip(30); },
+  var actions = { toggle: togglePlay, back: function () { skip(-15); }, forward: function () { skip(30); },
                   previous: function () { toChapter(-1); }, next: function () { toChapter(1); }, where: where };
   root.querySelectorAll("button[data-action]").forEach(function (button) {
     button.addEventListener("click", function () { actions[button.dataset.action](); });
@@ -153,7 +165,7 @@
   });
   document.addEventListener("keydown", function (event) {
     if (!event.altKey || !event.shiftKey || event.ctrlKey || event.metaKey) { return; }
-    var keys = { KeyP: function () { if (audio.paused) { audio.play().catch(function () {}); } else { audio.pause(); } },
+    var keys = { KeyP: togglePlay,
                  ArrowLeft: actions.back, ArrowRight: actions.forward, KeyB: actions.previous, KeyN: actions.next,
                  KeyW: where, ArrowUp: function () { stepSpeed(1); }, ArrowDown: function () { stepSpeed(-1); } };
     var action = keys[event.code];
