@@ -94,15 +94,30 @@ def create_staff_user(session: Session, *, email: str, name: str, password: str,
     return user
 
 
-def allocate_card_number(session: Session) -> str:
-    """Next card number from a counter row: atomic on SQLite and PostgreSQL, safe across instances."""
-    # ON CONFLICT DO NOTHING: two first registrations at once must not fail on the counter row.
+def _take_next_number(session: Session) -> int:
+    # ON CONFLICT DO NOTHING: two first allocations at once must not fail on the counter row.
     session.execute(text("INSERT INTO counters (name, value) VALUES ('card_number', :start) "
                          "ON CONFLICT (name) DO NOTHING"), {"start": FIRST_CARD_NUMBER - 1})
+    return session.execute(text("UPDATE counters SET value = value + 1 WHERE name = 'card_number' "
+                                "RETURNING value")).scalar_one()
+
+
+def allocate_card_number(session: Session) -> str:
+    """Next card number from a counter row: atomic on SQLite and PostgreSQL, safe across instances.
+
+    On PostgreSQL the counter is advanced in its own short transaction: taken inside the caller's, the
+    row would stay locked until that commits and every new patron would wait for the one before it. A
+    number taken by a transaction that then rolls back is simply never used. (SQLite serialises writers
+    anyway, and a second connection would wait on the caller's write lock: there it is taken inline.)
+    Numbers given out explicitly (demo cards, cards migrated from an older system) are skipped.
+    """
+    engine = session.get_bind()
     while True:
-        value = session.execute(text("UPDATE counters SET value = value + 1 WHERE name = 'card_number' "
-                                     "RETURNING value")).scalar_one()
-        # Skip numbers given out explicitly (demo cards, cards migrated from an older system).
+        if engine.dialect.name == "postgresql":
+            with Session(bind=engine) as own, own.begin():
+                value = _take_next_number(own)
+        else:
+            value = _take_next_number(session)
         if session.scalar(select(Patron.id).where(Patron.card_number == str(value))) is None:
             return str(value)
 

@@ -124,7 +124,7 @@ def _insert(session: Session, data: RegistrationInput, id_hash: str, *, staff: S
     patron = accounts.create_patron(session, name=data.full_name, now=now, actor=staff, email=data.email,
                                     phone=data.phone, language=data.language, kind="person",
                                     home_library=staff.library, national_id_hash=id_hash,
-                                    birth_date=data.identity.birth_date, card_number=_card_number(session))
+                                    birth_date=data.identity.birth_date)
     audit.record(session, actor=staff, action="registration.created", now=now, record_type="patron",
                  record_id=patron.id, library=staff.library.code if staff.library else "", channel=channel,
                  under_guardian=data.under_guardian)
@@ -139,30 +139,6 @@ def _insert(session: Session, data: RegistrationInput, id_hash: str, *, staff: S
     session.add(registration)
     session.flush()
     return PatronRecord(patron, registration)
-
-
-def _card_number(session: Session) -> str | None:
-    """On PostgreSQL, the next card number from its own short transaction.
-
-    Taken inside the registration's transaction, the counter row would stay locked until that commits
-    and every registration would wait for the one before it. A number taken by a request that then
-    answers a duplicate is simply never used. (SQLite serialises writers anyway: None = allocate inline.)
-    """
-    engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
-        return None
-    for attempt in range(100):
-        try:
-            with Session(bind=engine) as own, own.begin():
-                number = accounts.allocate_card_number(own)
-        except IntegrityError:  # two first-ever allocations raced to create the counter row
-            if attempt:
-                raise
-            continue
-        # The short transaction cannot see cards given out explicitly in ours (demo data, imports).
-        if session.scalar(select(Patron.id).where(Patron.card_number == number)) is None:
-            return number
-    raise RuntimeError("no free card number")
 
 
 def _answer_existing(session: Session, record: PatronRecord, staff: StaffUser, now: datetime) -> RegistrationOutcome:
