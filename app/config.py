@@ -23,6 +23,10 @@ class DefaultConfig:
     DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'kuulo.db'}"
     # Log every SQL statement (debugging only).
     DATABASE_ECHO = False
+    # Database connections each process keeps open: at least the server's threads per worker
+    # (gunicorn --threads), or requests queue for a connection and surplus ones are opened and
+    # closed on every request.
+    DATABASE_POOL_SIZE = 20
     # Public base URL used in emails and feeds (links must work outside a request).
     BASE_URL = "http://127.0.0.1:5000"
     # Languages offered in the switcher, in this order; the first is the fallback.

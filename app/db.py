@@ -6,11 +6,13 @@ flush.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, String, create_engine, event, type_coerce
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -51,13 +53,82 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
+def raw(column: Any) -> Any:
+    """``column`` as the driver returns it, skipping result processing (a hot path's cache key);
+    turn it into a datetime with ``utc_from_raw``."""
+    return type_coerce(column, String)
+
+
+def utc_from_raw(value: str | datetime | None) -> datetime | None:
+    """A ``raw`` UTCDateTime value (SQLite: text; PostgreSQL: a naive datetime) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
+class Prepared:
+    """A SELECT run straight on a pooled DBAPI connection, for the hottest read (a reader app's poll):
+    compiled once per dialect, parameters converted by their columns' own bind processors, rows
+    returned as the driver gives them (dates as text on SQLite) and no transaction around the one
+    statement. Everything else goes through the session."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+    def _compile(self, dialect: Any) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+        compiled = self.statement.compile(dialect=dialect)
+        processors = {name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                      for name, bind in compiled.binds.items()}
+        order = tuple(compiled.positiontup) if compiled.positional else None
+        prepared = (str(compiled), order, {name: p for name, p in processors.items() if p is not None})
+        self._compiled[dialect.name] = prepared
+        return prepared
+
+    def all(self, bind: Engine, **params: Any) -> list[tuple[Any, ...]]:
+        sql, order, processors = self._compiled.get(bind.dialect.name) or self._compile(bind.dialect)
+        for name, process in processors.items():
+            if name in params:
+                params[name] = process(params[name])
+        args: Any = tuple(params[name] for name in order) if order is not None else params
+        connection = bind.raw_connection()
+        # PostgreSQL: autocommit for the one statement saves the driver's BEGIN and the pool's ROLLBACK
+        # (two round trips). SQLite connections are in autocommit mode already (see _configure_sqlite).
+        driver = connection.driver_connection if bind.dialect.name == "postgresql" else None
+        try:
+            if driver is not None:
+                driver.autocommit = True
+            cursor = connection.cursor()
+            cursor.execute(sql, args)
+            rows = cursor.fetchall()
+            cursor.close()
+        finally:
+            if driver is not None and not driver.closed:
+                driver.autocommit = False
+            connection.close()  # back to the pool
+        return rows
+
+
+def date_from_raw(value: str | date | None) -> date | None:
+    """A raw Date value (SQLite: text; PostgreSQL: a date) as a date."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+READ_ONLY_OPTION = "kuulo_read_only"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def make_engine(url: str, echo: bool = False, pool_size: int = 20) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
+                               **({} if memory else {"pool_size": pool_size, "max_overflow": pool_size}))
         _configure_sqlite(engine)
         return engine
     # connect_timeout: a database host that hangs must not hold /status before it falls back to the snapshot.
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20,
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
                          connect_args={"connect_timeout": 5})
 
 
@@ -76,14 +147,23 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front: two writers queue instead of failing with
-        # "database is locked" half way through a transaction.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # "database is locked" half way through a transaction. Read-only sessions (see
+        # ``read_only``) begin DEFERRED: under WAL they read a snapshot without taking the lock, so
+        # polling readers neither wait for each other nor for writers.
+        if conn.get_execution_options().get(READ_ONLY_OPTION):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"], bool(app.config.get("DATABASE_ECHO")))
+    engine = make_engine(app.config["DATABASE_URL"], bool(app.config.get("DATABASE_ECHO")),
+                         int(app.config.get("DATABASE_POOL_SIZE", 20)))
     app.extensions["kuulo.engine"] = engine
     app.extensions["kuulo.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["kuulo.read_sessionmaker"] = sessionmaker(
+        bind=engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False,
+        info={"read_only": True})
     app.teardown_appcontext(_close_session)
 
 
@@ -96,16 +176,49 @@ def get_sessionmaker(app: Flask | None = None) -> sessionmaker[Session]:
 
 
 def session() -> Session:
-    """The request's session (created on first use, closed — rolled back if not committed — at teardown)."""
+    """The request's session (created on first use, closed — rolled back if not committed — at teardown).
+
+    In a view marked ``read_only`` it is a read-only session: small writes the request still needs go
+    through ``after_reads``."""
     if "db_session" not in g:
-        g.db_session = get_sessionmaker()()
+        factory = "kuulo.read_sessionmaker" if g.get("db_read_only") else "kuulo.sessionmaker"
+        g.db_session = current_app.extensions[factory]()
     return g.db_session
 
 
-def _close_session(_exc: BaseException | None) -> None:
+def read_only(view: F) -> F:
+    """Mark a view that only reads (reader apps' polling): its session does not take SQLite's write
+    lock, so many polls run side by side. The view must not write through the session; a write it
+    needs anyway (a token's last-used time) goes through ``after_reads``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g.db_read_only = True
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def after_reads(session: Session, write: Callable[[Session], None]) -> None:
+    """Run ``write`` in ``session`` now, or — for a read-only session — in its own short transaction
+    once the request's reads are over (when the session closes), so it never upgrades a read snapshot
+    to a write, which SQLite refuses when another writer committed in between."""
+    if not session.info.get("read_only"):
+        write(session)
+        return
+    session.info.setdefault("after_reads", []).append(write)
+
+
+def _close_session(exc: BaseException | None) -> None:
     s = g.pop("db_session", None)
-    if s is not None:
-        s.close()
+    if s is None:
+        return
+    writes = s.info.pop("after_reads", [])
+    s.close()
+    if writes and exc is None:
+        with get_sessionmaker().begin() as writer:
+            for write in writes:
+                write(writer)
 
 
 def create_schema(app: Flask) -> None:

@@ -13,10 +13,10 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, db
 from app.accounts import throttle
 from app.accounts.models import ROLES, ApiToken, Library, OneTimeLink, Patron, StaffRole, StaffUser
 from app.errors import DomainError
@@ -242,10 +242,37 @@ def token_from_bearer(session: Session, raw: str, now: datetime) -> ApiToken | N
     tok = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
     if tok is None or tok.revoked_at is not None or tok.expires_at <= now:
         return None
-    # Record use at most once an hour: polling reader apps must not turn every GET into a write.
-    if tok.last_used_at is None or now - tok.last_used_at > timedelta(hours=1):
-        session.execute(update(ApiToken).where(ApiToken.id == tok.id).values(last_used_at=now))
+    note_token_use(session, tok.id, tok.last_used_at, now)
     return tok
+
+
+# One query for a reader app's every request: the token and its live patron together.
+_PATRON_BY_TOKEN = (select(Patron, ApiToken.id, ApiToken.last_used_at)
+                    .join(ApiToken, ApiToken.patron_id == Patron.id)
+                    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                           ApiToken.expires_at > bindparam("now", type_=ApiToken.__table__.c.expires_at.type),
+                           Patron.active.is_(True)))
+
+
+def patron_from_bearer(session: Session, raw: str, now: datetime) -> Patron | None:
+    """The active patron behind a live patron token (``token_from_bearer`` for patrons, in one query)."""
+    if not raw:
+        return None
+    row = session.execute(_PATRON_BY_TOKEN, {"digest": token_digest(raw), "now": now}).first()
+    if row is None:
+        return None
+    patron, token_id, last_used_at = row
+    note_token_use(session, token_id, last_used_at, now)
+    return patron
+
+
+def note_token_use(session: Session, token_id: int, last_used_at: datetime | None, now: datetime) -> None:
+    """Record a token's use, at most once an hour: polling reader apps must not turn every GET into a
+    write. In a read-only request the write waits until the reads are over (``db.after_reads``)."""
+    if last_used_at is not None and now - last_used_at <= timedelta(hours=1):
+        return
+    db.after_reads(session, lambda s: s.execute(update(ApiToken).where(ApiToken.id == token_id)
+                                                .values(last_used_at=now)))
 
 
 def patron_tokens(session: Session, patron: Patron) -> list[ApiToken]:

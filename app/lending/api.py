@@ -11,11 +11,12 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from app import clock, db, gate, storage
+from app.accounts import service as accounts
 from app.errors import DomainError, problem, validation_problem
 from app.lending import documents, service
-from app.lending.auth import reader_required
+from app.lending.auth import reader_required, unauthorized
 from app.lending.documents import MANIFEST_TYPE, OPDS_PUBLICATION
-from app.lending.http import json_with_etag, parse_position, policy
+from app.lending.http import json_with_etag, loans_answer, parse_position, policy
 from app.lending.messages import problem_detail
 from app.lending.openapi_paths import register as register_openapi
 from app.lending.streaming import track_response
@@ -33,13 +34,28 @@ def _domain_error(err: DomainError) -> Response:
 
 
 @bp.get("/loans")
+@db.read_only
 @gate.always_open
-@reader_required
 def loans() -> Any:
-    active = service.active_loan_views(db.session(), g.reader.id, clock.now())
-    db.session().commit()  # the token's last-used time; and end the transaction before building the answer
-    renewals = max_renewals()
-    return json_with_etag({"loans": [documents.loan_json(loan, renewals) for loan in active]})
+    """Reader apps poll this: with a bearer token it is one query (token, patron and loans together)."""
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return _loans_by_credentials()
+    now = clock.now()
+    polled = service.poll_loans(db.engine(), accounts.token_digest(raw.strip()), now)
+    if polled is None:
+        return unauthorized()
+    poller, rows = polled
+    accounts.note_token_use(db.session(), poller.token_id, poller.token_last_used_at, now)
+    return loans_answer(rows, service.max_renewals(poller, policy(), now))
+
+
+@reader_required
+def _loans_by_credentials() -> Any:
+    """The loans list for HTTP Basic (card number and PIN on every request, as OPDS clients do)."""
+    rows = service.active_loan_rows(db.session(), g.reader.id, clock.now())
+    db.session().commit()
+    return loans_answer(rows, max_renewals())
 
 
 def _loan_answer(loan: Any, status: int) -> Response:
@@ -83,6 +99,7 @@ def return_book(book_id: int) -> Any:
 
 
 @bp.get("/books/<int:book_id>/manifest")
+@db.read_only
 @gate.always_open
 @reader_required
 def manifest(book_id: int) -> Any:
@@ -93,6 +110,7 @@ def manifest(book_id: int) -> Any:
 
 
 @bp.get("/books/<int:book_id>/tracks/<int:number>")
+@db.read_only
 @gate.always_open
 @reader_required
 def track(book_id: int, number: int) -> Any:

@@ -14,7 +14,6 @@ from flask import g, request, url_for
 
 from app import clock, db, gate
 from app.accounts import service as accounts
-from app.accounts.auth import bearer_token
 from app.accounts.models import Patron
 from app.accounts.views import throttle_policy
 from app.errors import problem
@@ -38,20 +37,28 @@ def challenge_headers() -> dict[str, str]:
 def reader_from_request() -> Patron | None:
     """The patron behind the request's credentials; None when there are none or they are wrong."""
     session = db.session()
-    token = bearer_token()
-    if token is not None and token.patron_id:
-        patron = session.get(Patron, token.patron_id)
-        return patron if patron is not None and patron.active else None
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return accounts.patron_from_bearer(session, raw.strip(), clock.now())
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username:
         return None
     now = clock.now()
-    result = accounts.authenticate_patron(session, auth.username, auth.password or "", now, throttle_policy(),
-                                          allow=("pin",))
-    session.commit()  # a failure must count even though the request fails
+    # A failure must count even though the request fails, so the attempt is committed at once; a
+    # read-only request (polling) records it in a transaction of its own.
+    writer = db.get_sessionmaker()() if session.info.get("read_only") else session
+    try:
+        result = accounts.authenticate_patron(writer, auth.username, auth.password or "", now, throttle_policy(),
+                                              allow=("pin",))
+        writer.commit()
+    finally:
+        if writer is not session:
+            writer.close()
     if result.reason == "locked" and result.locked_until is not None:
         raise Locked(max(1, int((result.locked_until - now).total_seconds())))
-    return result.user if isinstance(result.user, Patron) else None
+    if not isinstance(result.user, Patron):
+        return None
+    return result.user if writer is session else session.get(Patron, result.user.id)
 
 
 def unauthorized() -> Any:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app, request
 
 from app import clock
 from app.circulation.policy import Policy
-from app.lending import service
+from app.lending import documents, service
 
 
 def policy() -> Policy:
@@ -21,8 +22,28 @@ def policy() -> Policy:
 
 def json_with_etag(payload: Any, mimetype: str = "application/json") -> Response:
     """200 with a strong ETag over the body, or 304 when the client already has it."""
-    body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    etag = hashlib.sha256(body.encode()).hexdigest()[:32]
+    return etag_response(*encode(payload), mimetype)
+
+
+def encode(payload: Any) -> tuple[bytes, str]:
+    """The JSON body and its strong ETag."""
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return body, hashlib.sha256(body).hexdigest()[:32]
+
+
+def loans_answer(rows: tuple[tuple[Any, ...], ...], max_renewals: int) -> Response:
+    """The reader apps' loans list from raw ``LoanView`` rows. Apps poll it, so the encoded answer is
+    remembered per exact input — the rows read from the database in this very request, the renewal
+    limit and the URL root — and can never be stale: a changed loan or book is a different key."""
+    return etag_response(*_encoded_loans(request.host_url, request.root_path, max_renewals, rows))
+
+
+@lru_cache(maxsize=4096)
+def _encoded_loans(_host_url: str, _root: str, max_renewals: int, rows: tuple[tuple[Any, ...], ...]) -> tuple[bytes, str]:
+    return encode({"loans": [documents.loan_json(service.LoanView.of_row(row), max_renewals) for row in rows]})
+
+
+def etag_response(body: bytes, etag: str, mimetype: str = "application/json") -> Response:
     headers = {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache", "Vary": "Authorization"}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)

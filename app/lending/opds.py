@@ -88,6 +88,7 @@ def publication(book_id: int) -> Any:
 
 
 @bp.get("/loans")
+@db.read_only
 @gate.always_open
 def loans() -> Any:
     try:

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.accounts.models import Patron
+from app.accounts.models import ApiToken, Patron
 from app.circulation.decisions import Decision, ItemFacts, PatronFacts, age_on, can_checkout, can_renew
 from app.circulation.money import Money
 from app.circulation.policy import Policy
 from app.circulation.presets import load_preset
+from app.db import Prepared, date_from_raw, raw, utc_from_raw
 from app.errors import DomainError
 from app.lending.models import Audiobook, EbookLoan, ListeningPosition
 
@@ -98,6 +101,12 @@ class LoanView:
     duration: float
 
     @classmethod
+    def of_row(cls, row: tuple[Any, ...]) -> LoanView:
+        """From a raw row of ``active_loan_rows`` or ``poll_loans`` (dates as the driver gives them)."""
+        loan_id, book_id, since, until, *rest = row
+        return cls(loan_id, book_id, utc_from_raw(since), utc_from_raw(until), *rest)  # type: ignore[arg-type]
+
+    @classmethod
     def of(cls, loan: EbookLoan) -> LoanView:
         book = loan.audiobook
         return cls(loan.id, book.id, loan.started_at, loan.until, loan.renewals, book.identifier, book.title,
@@ -105,7 +114,8 @@ class LoanView:
 
 
 # Built once: reader apps poll the loans list, and building a statement costs more than running it.
-_LOAN_VIEWS = (select(EbookLoan.id, EbookLoan.audiobook_id, EbookLoan.started_at, EbookLoan.until, EbookLoan.renewals,
+_LOAN_VIEWS = (select(EbookLoan.id, EbookLoan.audiobook_id, raw(EbookLoan.started_at), raw(EbookLoan.until),
+                      EbookLoan.renewals,
                       Audiobook.identifier, Audiobook.title, Audiobook.author, Audiobook.narrator, Audiobook.language,
                       Audiobook.duration)
                .join(Audiobook, Audiobook.id == EbookLoan.audiobook_id)
@@ -114,9 +124,56 @@ _LOAN_VIEWS = (select(EbookLoan.id, EbookLoan.audiobook_id, EbookLoan.started_at
                .order_by(EbookLoan.until, EbookLoan.id))
 
 
-def active_loan_views(session: Session, patron_id: int, now: datetime) -> list[LoanView]:
-    rows = session.connection().execute(_LOAN_VIEWS, {"patron_id": patron_id, "now": now})
-    return [LoanView(*row) for row in rows]
+def active_loan_rows(session: Session, patron_id: int, now: datetime) -> tuple[tuple[Any, ...], ...]:
+    """The patron's active loans as raw rows of ``LoanView`` fields (see ``poll_loans``)."""
+    return tuple(tuple(row) for row in session.connection().execute(_LOAN_VIEWS, {"patron_id": patron_id,
+                                                                                  "now": now}))
+
+
+@dataclass(frozen=True)
+class Poller:
+    """Who polls the loans list with a bearer token: what the list needs of the patron and token."""
+
+    patron_id: int
+    kind: str
+    birth_date: date | None
+    token_id: int
+    token_last_used_at: datetime | None
+
+
+_UNTIL = EbookLoan.__table__.c.until.type
+# A reader app's poll in one query: the live token, its active patron and that patron's active loans
+# (none: one row of NULL loan columns; unknown, expired or revoked token: no rows).
+# The loans' dates come raw (no per-value conversion on every poll): ``LoanView.of_row`` converts them.
+_POLL = (select(Patron.id, Patron.kind, Patron.birth_date, ApiToken.id, ApiToken.last_used_at,
+                EbookLoan.id, EbookLoan.audiobook_id, raw(EbookLoan.started_at), raw(EbookLoan.until),
+                EbookLoan.renewals,
+                Audiobook.identifier, Audiobook.title, Audiobook.author, Audiobook.narrator, Audiobook.language,
+                Audiobook.duration)
+         .select_from(ApiToken)
+         .join(Patron, Patron.id == ApiToken.patron_id)
+         .outerjoin(EbookLoan, and_(EbookLoan.patron_id == Patron.id, EbookLoan.ended_at.is_(None),
+                                    EbookLoan.until > bindparam("now", type_=_UNTIL)))
+         .outerjoin(Audiobook, Audiobook.id == EbookLoan.audiobook_id)
+         .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                ApiToken.expires_at > bindparam("now", type_=_UNTIL), Patron.active.is_(True))
+         .order_by(EbookLoan.until, EbookLoan.id))
+
+
+_PREPARED_POLL = Prepared(_POLL)
+
+
+def poll_loans(bind: Engine, token_digest: str, now: datetime
+               ) -> tuple[Poller, tuple[tuple[Any, ...], ...]] | None:
+    """The poller and the raw rows of their active loans (``LoanView`` fields, in order), or None
+    when the token is not live. One statement outside any transaction; raw rows, because the loans
+    list remembers its encoded answer per exact rows (``http.loans_answer``)."""
+    rows = _PREPARED_POLL.all(bind, digest=token_digest, now=now)
+    if not rows:
+        return None
+    patron_id, kind, birth_date, token_id, last_used_at = rows[0][:5]
+    poller = Poller(patron_id, kind, date_from_raw(birth_date), token_id, utc_from_raw(last_used_at))
+    return poller, tuple(row[5:] for row in rows if row[5] is not None)
 
 
 def active_loans(session: Session, patron_id: int, now: datetime) -> list[EbookLoan]:
@@ -139,7 +196,7 @@ def require_loan(session: Session, patron_id: int, book_id: int, now: datetime) 
     return loan
 
 
-def patron_category(patron: Patron, today: date) -> str:
+def patron_category(patron: Patron | Poller, today: date) -> str:
     if patron.kind == "institution":
         return "institution"
     if patron.birth_date is not None and age_on(patron.birth_date, today) < CHILD_AGE:
@@ -194,8 +251,13 @@ def borrow(session: Session, patron: Patron, book: Audiobook, *, now: datetime, 
     return BorrowResult(loan, True)
 
 
-def max_renewals(patron: Patron, policy: Policy, now: datetime) -> int:
-    return policy.rules_for(None, patron_category(patron, _today(policy, now)), MATERIAL_TYPE).max_renewals
+def max_renewals(patron: Patron | Poller, policy: Policy, now: datetime) -> int:
+    return _renewal_limit(policy, patron_category(patron, _today(policy, now)))
+
+
+@lru_cache(maxsize=64)
+def _renewal_limit(policy: Policy, category: str) -> int:
+    return policy.rules_for(None, category, MATERIAL_TYPE).max_renewals
 
 
 def renew(session: Session, patron: Patron, book: Audiobook, *, now: datetime, policy: Policy) -> EbookLoan:
