@@ -1,11 +1,17 @@
 """Migrations and models agree, and upgrade works on an empty database."""
 from __future__ import annotations
 
+import os
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from app import create_app, db
+from app.accounts.service import allocate_card_number
+from app.migrate import alembic_config, upgrade
 from app.models import metadata
 
 
@@ -23,3 +29,36 @@ def test_models_and_migrations_agree(database_url):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     engine.dispose()
     assert diff == [], f"models differ from migrations; run `flask --app app db revision -m ...`: {diff}"
+
+
+@pytest.fixture()
+def scratch_url(tmp_path):
+    """An empty database of the suite's kind: a SQLite file, or a throwaway PostgreSQL database."""
+    base = os.environ.get("KUULO_TEST_DATABASE_URL", "")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    name = f"kuulo_scratch_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_card_numbers_continue_across_the_sequence_migration_both_ways(scratch_url):
+    """0060 moves PostgreSQL's card numbers from the counter row to a sequence, without reusing one."""
+    app = create_app({"DATABASE_URL": scratch_url})
+    upgrade(app, "0050_cdclub")
+    with db.engine(app).begin() as conn:
+        conn.execute(text("INSERT INTO counters (name, value) VALUES ('card_number', 2000000041)"))
+    upgrade(app, "heads")
+    with db.get_sessionmaker(app).begin() as s:
+        assert allocate_card_number(s) == "2000000042"
+    command.downgrade(alembic_config(app), "0050_cdclub")  # the counter row holds the last number given
+    with db.engine(app).begin() as conn:
+        assert conn.execute(text("SELECT value FROM counters WHERE name = 'card_number'")).scalar() == 2000000042
+    db.engine(app).dispose()

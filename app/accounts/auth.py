@@ -91,9 +91,10 @@ def api_staff(*roles: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            tok = bearer_token()
-            user = db.session().get(StaffUser, tok.staff_user_id) if tok and tok.staff_user_id else None
-            if user is None or not user.active:
+            scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+            user = service.staff_from_bearer(db.session(), raw.strip(), clock.now()) \
+                if scheme.lower() == "bearer" else None
+            if user is None:
                 raise DomainError("unauthorized", 401)
             if roles and not (user.roles & (set(roles) | {"admin"})):
                 raise DomainError("forbidden", 403, required_roles=list(roles))

@@ -14,7 +14,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app import audit, db
 from app.accounts import throttle
@@ -94,32 +94,37 @@ def create_staff_user(session: Session, *, email: str, name: str, password: str,
     return user
 
 
-def _take_next_number(session: Session) -> int:
-    # ON CONFLICT DO NOTHING: two first allocations at once must not fail on the counter row.
-    session.execute(text("INSERT INTO counters (name, value) VALUES ('card_number', :start) "
-                         "ON CONFLICT (name) DO NOTHING"), {"start": FIRST_CARD_NUMBER - 1})
-    return session.execute(text("UPDATE counters SET value = value + 1 WHERE name = 'card_number' "
-                                "RETURNING value")).scalar_one()
+def _next_free_number(session: Session) -> str | None:
+    """The next number from the counter, or None when a card already has it (then ask again)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(_NEXT_FREE_FROM_SEQUENCE).scalar_one_or_none()
+    value = session.execute(_NEXT_NUMBER).scalar_one_or_none()
+    if value is None:  # the very first number; ON CONFLICT: two first allocations at once must not fail
+        session.execute(text("INSERT INTO counters (name, value) VALUES ('card_number', :start) "
+                             "ON CONFLICT (name) DO NOTHING"), {"start": FIRST_CARD_NUMBER - 1})
+        value = session.execute(_NEXT_NUMBER).scalar_one()
+    taken = session.scalar(select(Patron.id).where(Patron.card_number == str(value)))
+    return None if taken is not None else str(value)
+
+
+_NEXT_NUMBER = text("UPDATE counters SET value = value + 1 WHERE name = 'card_number' RETURNING value")
+# One round trip: the next number, unless a card already has it (nextval advances either way).
+_NEXT_FREE_FROM_SEQUENCE = text("SELECT n.value FROM (SELECT nextval('card_numbers')::text AS value) AS n "
+                                "WHERE NOT EXISTS (SELECT 1 FROM patrons WHERE patrons.card_number = n.value)")
 
 
 def allocate_card_number(session: Session) -> str:
-    """Next card number from a counter row: atomic on SQLite and PostgreSQL, safe across instances.
+    """The next free card number: atomic on SQLite and PostgreSQL, safe across instances.
 
-    On PostgreSQL the counter is advanced in its own short transaction: taken inside the caller's, the
-    row would stay locked until that commits and every new patron would wait for the one before it. A
-    number taken by a transaction that then rolls back is simply never used. (SQLite serialises writers
-    anyway, and a second connection would wait on the caller's write lock: there it is taken inline.)
-    Numbers given out explicitly (demo cards, cards migrated from an older system) are skipped.
+    PostgreSQL: from the sequence ``card_numbers`` (migration 0060), which never waits for another
+    transaction; a number taken by a transaction that then rolls back is simply never used. SQLite: a
+    counter row, in the caller's transaction (SQLite serialises writers anyway). Numbers given out
+    explicitly (demo cards, cards migrated from an older system) are skipped.
     """
-    engine = session.get_bind()
     while True:
-        if engine.dialect.name == "postgresql":
-            with Session(bind=engine) as own, own.begin():
-                value = _take_next_number(own)
-        else:
-            value = _take_next_number(session)
-        if session.scalar(select(Patron.id).where(Patron.card_number == str(value))) is None:
-            return str(value)
+        number = _next_free_number(session)
+        if number is not None:
+            return number
 
 
 def create_patron(session: Session, *, name: str, now: datetime, actor: Any, email: str = "", phone: str = "",
@@ -264,6 +269,26 @@ def patron_from_bearer(session: Session, raw: str, now: datetime) -> Patron | No
     patron, token_id, last_used_at = row
     note_token_use(session, token_id, last_used_at, now)
     return patron
+
+
+_STAFF_BY_TOKEN = (select(StaffUser, ApiToken.id, ApiToken.last_used_at)
+                   .join(ApiToken, ApiToken.staff_user_id == StaffUser.id)
+                   .options(joinedload(StaffUser.role_rows), joinedload(StaffUser.library))
+                   .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                          ApiToken.expires_at > bindparam("now", type_=ApiToken.__table__.c.expires_at.type),
+                          StaffUser.active.is_(True)))
+
+
+def staff_from_bearer(session: Session, raw: str, now: datetime) -> StaffUser | None:
+    """The active staff user behind a live staff token, with roles and library, in one query."""
+    if not raw:
+        return None
+    row = session.execute(_STAFF_BY_TOKEN, {"digest": token_digest(raw), "now": now}).unique().first()
+    if row is None:
+        return None
+    user, token_id, last_used_at = row
+    note_token_use(session, token_id, last_used_at, now)
+    return user
 
 
 def note_token_use(session: Session, token_id: int, last_used_at: datetime | None, now: datetime) -> None:

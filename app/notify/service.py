@@ -37,8 +37,8 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, templat
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    session.execute(stmt)
-    return session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+    added = session.scalars(stmt.returning(OutboxMessage)).first()
+    return added or session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
 
 
 def _json_safe(context: dict[str, Any]) -> dict[str, Any]:
