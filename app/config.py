@@ -123,6 +123,8 @@ class DefaultConfig:
     PAYTRAIL_API_URL = "https://services.paytrail.com"
     CIRCULATION_PAYMENT_DONE_URL = "/"
     CIRCULATION_NIGHTLY_BATCH_SIZE = 2000
+    # Notice batches the nightly job runs side by side; 0 = 2 on PostgreSQL, 1 on SQLite.
+    CIRCULATION_NIGHTLY_WORKERS = 0
     CIRCULATION_DUE_SOON_DAYS = 3
     CIRCULATION_CANCELLED_HOLDS_VISIBLE_DAYS = 3
     # Upper limit for request bodies (uploads of signed consent documents, audio via API).

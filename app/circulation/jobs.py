@@ -13,7 +13,8 @@ def circulation_nightly(app: Flask, sm: sessionmaker[Session], now: datetime) ->
     from app.circulation.service_nightly import DEFAULT_BATCH_SIZE, run_nightly
 
     batch_size = int(app.config.get("CIRCULATION_NIGHTLY_BATCH_SIZE", DEFAULT_BATCH_SIZE))
-    return str(run_nightly(sm, now, batch_size=batch_size))
+    workers = int(app.config.get("CIRCULATION_NIGHTLY_WORKERS", 0)) or None
+    return str(run_nightly(sm, now, batch_size=batch_size, workers=workers))
 
 
 JOBS: list[Job] = [

@@ -46,9 +46,9 @@ class MessageRenderer:
     """Renders messages from cached skeletons; one instance per job run (or per request)."""
 
     def __init__(self) -> None:
-        # (template, language, channel, shape) → (subject parts, body parts): literal text at even
-        # indexes, placeholder names at odd ones, as re.split leaves them.
-        self._skeletons: dict[tuple[Any, ...], tuple[list[str], list[str]]] = {}
+        # (template, language, channel, shape) → (subject, body) as format strings: the literal text
+        # with its braces doubled, and a {name} field per placeholder.
+        self._skeletons: dict[tuple[Any, ...], tuple[str, str]] = {}
 
     def render(self, template: str, language: str, channel: str, values: dict[str, str],
                shape: tuple[tuple[str, Any], ...] = ()) -> tuple[str, str]:
@@ -59,10 +59,12 @@ class MessageRenderer:
         if skeleton is None:
             placeholders: dict[str, Any] = {name: f"\x00{name}\x00" for name in values}
             subject, body = render_message(template, language, channel, {**placeholders, **dict(shape)})
-            skeleton = (_PLACEHOLDER.split(subject), _PLACEHOLDER.split(body))
-            self._skeletons[key] = skeleton
-        return _fill(skeleton[0], values), _fill(skeleton[1], values)
+            skeleton = self._skeletons[key] = (_format_string(subject), _format_string(body))
+        return skeleton[0].format_map(values), skeleton[1].format_map(values)
 
 
-def _fill(parts: list[str], values: dict[str, str]) -> str:
-    return "".join([values[part] if index % 2 else part for index, part in enumerate(parts)])
+def _format_string(rendered: str) -> str:
+    """The rendered text as a str.format template: braces in the text doubled, placeholders as fields."""
+    parts = _PLACEHOLDER.split(rendered)  # literal text at even indexes, placeholder names at odd ones
+    return "".join("{" + part + "}" if index % 2 else part.replace("{", "{{").replace("}", "}}")
+                   for index, part in enumerate(parts))

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Patron
-from app.circulation.bulk import insert_once, update_column_by_id
+from app.circulation.bulk import ids_in, insert_once, update_column_by_id
 from app.circulation.messages import MessageRenderer, date_text, money_in, money_text
 from app.circulation.models import (
     Branch,
@@ -167,11 +167,11 @@ class NoticeBatch:
         """Process ``loan_ids``; ``todays`` is each library's local date. Returns messages queued."""
         s = self.session
         loans = s.execute(select(*LOAN_COLUMNS).join(Item, Item.id == Loan.item_id)
-                          .where(Loan.id.in_(loan_ids), Loan.status == "open")).all()
+                          .where(ids_in(s, Loan.id, loan_ids), Loan.status == "open")).all()
         people = self._people({loan.patron_id for loan in loans})
         sent: dict[tuple[int, date], set[str]] = defaultdict(set)
         for loan_id, due, code in s.execute(select(NoticeSent.loan_id, NoticeSent.due_date, NoticeSent.step_code)
-                                            .where(NoticeSent.loan_id.in_(loan_ids))):
+                                            .where(ids_in(s, NoticeSent.loan_id, loan_ids))):
             sent[(loan_id, due)].add(code)
         for loan in loans:
             today = todays[loan.library_id]
@@ -186,7 +186,7 @@ class NoticeBatch:
     def _people(self, patron_ids: set[int]) -> dict[int, Person]:
         def load(ids: set[int]) -> None:
             rows = self.session.execute(select(*PERSON_COLUMNS).join(
-                PatronCirculation, PatronCirculation.patron_id == Patron.id).where(Patron.id.in_(ids)))
+                PatronCirculation, PatronCirculation.patron_id == Patron.id).where(ids_in(self.session, Patron.id, ids)))
             for row in rows:
                 people[row.id] = Person.of(
                     id=row.id, name=row.name, email=row.email, phone=row.phone, language=row.language or "fi",
@@ -201,7 +201,7 @@ class NoticeBatch:
         if missing:
             load(missing)
             for row in self.session.execute(select(Patron.id, Patron.name, Patron.email, Patron.phone,
-                                                   Patron.language).where(Patron.id.in_(missing - set(people)))):
+                                                   Patron.language).where(ids_in(self.session, Patron.id, missing - set(people)))):
                 people[row.id] = Person.of(id=row.id, name=row.name, email=row.email, phone=row.phone,
                                            language=row.language or "fi", has_circulation=False)
         return people
@@ -276,7 +276,7 @@ class NoticeBatch:
         insert_once(s, FeeEntry.__table__, self.fees, ["dedup_key"])
         insert_once(s, Referral.__table__, self.referrals, ["loan_id", "kind"])
         if self.collection_patrons:
-            s.execute(update(PatronCirculation).where(PatronCirculation.patron_id.in_(self.collection_patrons))
+            s.execute(update(PatronCirculation).where(ids_in(s, PatronCirculation.patron_id, self.collection_patrons))
                       .values(in_collection=True))
         update_column_by_id(s, Loan.__table__, "next_notice_on", self.next_days)
 

@@ -176,7 +176,9 @@ def test_running_twice_the_same_day_charges_and_sends_nothing_twice(ctx, sm, now
     assert first.messages_queued > 0 and second.messages_queued == 0 and second.bans_started == 0
 
 
-def test_a_crash_half_way_then_a_rerun_charges_and_sends_exactly_once(ctx, sm, now):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_crash_half_way_then_a_rerun_charges_and_sends_exactly_once(ctx, sm, now, workers):
+    """With two workers the batch running beside the one that crashed still commits, whole."""
     with sm.begin() as s:
         _scenario(s, now, 12)
 
@@ -185,10 +187,10 @@ def test_a_crash_half_way_then_a_rerun_charges_and_sends_exactly_once(ctx, sm, n
             raise RuntimeError("power cut")
 
     with pytest.raises(RuntimeError):
-        nightly(ctx, sm, now, batch_size=4, after_batch=crash)
+        nightly(ctx, sm, now, batch_size=2, after_batch=crash, workers=workers)
     with sm.begin() as s:
         half = _totals(s)
-    nightly(ctx, sm, now, batch_size=4)
+    nightly(ctx, sm, now, batch_size=2, workers=workers)
     with sm.begin() as s:
         after_rerun = _totals(s)
         per_loan = s.execute(select(FeeEntry.dedup_key, func.count()).group_by(FeeEntry.dedup_key)
