@@ -1,7 +1,7 @@
 """Lending benchmark: reader-app polling and ranged streaming under gunicorn, each against a baseline
 served by the same gunicorn in the same run.
 
-    python -m benchmarks.lending_bench [--seconds 20] [--connections 32] [--database-url URL]
+    python -m benchmarks.lending_bench [--seconds 30] [--rounds 15] [--connections 32] [--database-url URL]
 
 1. ``GET /api/v1/loans`` for a patron with 20 loans vs a bare Flask JSON endpoint (``/bench/bare``,
    registered on the same app, so both pay the same platform hooks): requests/s and p50/p99
@@ -276,8 +276,8 @@ def polling_rounds(port: int, loads: dict[str, tuple[str, dict[str, str]]], conn
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=20, help="per load, all rounds together")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=30, help="per load, all rounds together")
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--threads", type=int, default=4)
