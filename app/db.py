@@ -202,7 +202,8 @@ def read_only(view: F) -> F:
 def after_reads(session: Session, write: Callable[[Session], None]) -> None:
     """Run ``write`` in ``session`` now, or — for a read-only session — in its own short transaction
     once the request's reads are over (when the session closes), so it never upgrades a read snapshot
-    to a write, which SQLite refuses when another writer committed in between."""
+    to a write, which SQLite refuses when another writer committed in between. Only for bookkeeping
+    that may be lost: after the answer a failure is logged, not reported."""
     if not session.info.get("read_only"):
         write(session)
         return
@@ -216,9 +217,12 @@ def _close_session(exc: BaseException | None) -> None:
     writes = s.info.pop("after_reads", [])
     s.close()
     if writes and exc is None:
-        with get_sessionmaker().begin() as writer:
-            for write in writes:
-                write(writer)
+        try:
+            with get_sessionmaker().begin() as writer:
+                for write in writes:
+                    write(writer)
+        except Exception:  # bookkeeping only (a token's last use): the answer has been given already
+            current_app.logger.warning("could not record a read-only request's writes", exc_info=True)
 
 
 def create_schema(app: Flask) -> None:

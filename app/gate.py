@@ -87,7 +87,7 @@ def closure_for(component_code: str, now: datetime, language: str) -> Closure | 
 
 def check(now: datetime, language: str) -> Closure | None:
     """The closure that applies to the current request, if any."""
-    if _provider is None:
+    if _provider is None or request.method == "OPTIONS":  # a CORS preflight asks nothing of the service
         return None
     code, reads_open = component_of_endpoint(current_app, request.endpoint)
     if code is None:

@@ -9,9 +9,11 @@ from app import clock, db, gate, openapi
 from app.accounts import service
 from app.accounts.auth import api_patron
 from app.accounts.views import throttle_policy
+from app.cors import allow_any_origin
 from app.errors import DomainError, problem
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+allow_any_origin(bp)  # browser-based reader apps call it from other origins
 
 
 def token_json(raw: str | None, tok: Any) -> dict[str, Any]:

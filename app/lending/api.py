@@ -12,6 +12,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from app import clock, db, gate, storage
 from app.accounts import service as accounts
+from app.cors import allow_any_origin
 from app.errors import DomainError, problem, validation_problem
 from app.lending import documents, service
 from app.lending.auth import reader_required, unauthorized
@@ -22,6 +23,7 @@ from app.lending.openapi_paths import register as register_openapi
 from app.lending.streaming import track_response
 
 bp = Blueprint("lending_api", __name__, url_prefix="/api/v1")
+allow_any_origin(bp)  # browser-based reader apps call it from other origins
 
 
 def max_renewals() -> int:

@@ -9,12 +9,14 @@ from flask import Blueprint, Response, json, request
 from flask_babel import gettext as _
 
 from app import clock, db, gate
+from app.cors import allow_any_origin
 from app.i18n import current_language
 from app.lending import documents, service
 from app.lending.auth import Locked, challenge_headers, current_closure, reader_from_request
 from app.lending.documents import OPDS_AUTH, OPDS_FEED, OPDS_PUBLICATION
 
 bp = Blueprint("lending_opds", __name__, url_prefix="/opds")
+allow_any_origin(bp)  # web-based OPDS readers fetch feeds from other origins
 PAGE_SIZE = 50
 
 

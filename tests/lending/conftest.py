@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app import clock, db, storage
+from app import clock, db, gate, storage
 from app.lending import ingest
 from tests import factories
 
@@ -77,3 +78,22 @@ def reader(client: Any, sm: Any, now: Any) -> Reader:
 @pytest.fixture()
 def other_reader(client: Any, sm: Any, now: Any) -> Reader:
     return make_reader(client, sm, now, "other@test.kuulo")
+
+
+class Closed:
+    """A status provider with some components in a maintenance break for the next two hours."""
+
+    def __init__(self, now: Any, *components: str) -> None:
+        self.components, self.until = components, now + timedelta(hours=2)
+
+    def closure(self, component: str, now: Any, language: str) -> gate.Closure | None:
+        if component not in self.components:
+            return None
+        return gate.Closure(component, self.until, "http://kuulo.test/status/maintenance/1", "Maintenance break")
+
+
+@pytest.fixture()
+def maintenance(now: Any) -> Any:
+    gate.set_provider(Closed(now, "reader_apps", "web_library", "search", "login"))
+    yield
+    gate.set_provider(None)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app import gate, scheduler
+from app import scheduler
 from app.lending.models import Audiobook, EbookLoan
 from tests.lending.conftest import MP3_BOOK
 
@@ -244,23 +244,6 @@ def test_position_validation(books, reader):
                                                                           "recorded_at": "2026-11-23T09:00:00"}):
         resp = reader.put(url, json=body)
         assert resp.status_code == 422 and resp.mimetype == "application/problem+json", body
-
-
-class Closed:
-    def __init__(self, now, *components):
-        self.components, self.until = components, now + timedelta(hours=2)
-
-    def closure(self, component, now, language):
-        if component not in self.components:
-            return None
-        return gate.Closure(component, self.until, "http://kuulo.test/status/maintenance/1", "Maintenance break")
-
-
-@pytest.fixture()
-def maintenance(now):
-    gate.set_provider(Closed(now, "reader_apps", "web_library", "search", "login"))
-    yield
-    gate.set_provider(None)
 
 
 def test_during_maintenance_new_loans_are_refused_and_loans_keep_playing(books, reader, now, request):

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 
 from app import gate
 from tests import factories
+from tests.lending.conftest import Closed
 
 
 @pytest.fixture()
@@ -91,16 +91,6 @@ def test_pages_in_finnish_and_swedish(client, books):
         assert page.status_code == 200 and f'lang="{lang}"' in page.text
 
 
-class Closed:
-    def __init__(self, now, *components):
-        self.components, self.now = components, now
-
-    def closure(self, component, now, language):
-        if component in self.components:
-            return gate.Closure(component, self.now + timedelta(hours=1), "http://kuulo.test/status/m/2", "Katko")
-        return None
-
-
 def test_web_library_closure_closes_the_pages_but_not_the_player_stream(logged_in, books, now):
     book = books["mp3"]
     logged_in.post(f"/library/books/{book}/borrow")
@@ -118,7 +108,7 @@ def test_reader_apps_closure_stops_new_loans_in_the_browser_too(logged_in, books
     try:
         assert logged_in.get("/library").status_code == 200
         refused = logged_in.post(f"/library/books/{books['mp3']}/borrow")
-        assert refused.status_code == 503 and "Retry-After" in refused.headers and "Katko" in refused.text
+        assert refused.status_code == 503 and "Retry-After" in refused.headers and "Maintenance break" in refused.text
     finally:
         gate.set_provider(None)
     assert logged_in.get("/library/loans").text.count("<tr>") == 0
