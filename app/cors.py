@@ -29,8 +29,8 @@ def allow_any_origin(bp: Blueprint) -> None:
 
     @bp.after_request
     def _headers(resp: Response) -> Response:
-        if "Origin" in request.headers:
-            resp.headers["Access-Control-Allow-Origin"] = "*"
-            resp.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
-            resp.vary.add("Origin")
+        # Always, not only when an Origin header came: the answer is then the same for every origin,
+        # and a cache never hands a browser the copy made for a same-origin request.
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+        resp.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
         return resp

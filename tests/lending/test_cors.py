@@ -19,7 +19,6 @@ def test_answers_expose_what_apps_read(books, reader):
     loans = reader.get("/api/v1/loans", **ORIGIN)
     assert loans.headers["Access-Control-Allow-Origin"] == "*"
     assert "ETag" in loans.headers["Access-Control-Expose-Headers"]
-    assert "Origin" in loans.headers["Vary"]
     track = reader.get(f"/api/v1/books/{books['mp3']}/tracks/1", Range="bytes=0-9", **ORIGIN)
     assert track.status_code == 206 and "Content-Range" in track.headers["Access-Control-Expose-Headers"]
     unauthorized = reader.client.get("/opds/loans", headers=ORIGIN)
