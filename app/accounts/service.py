@@ -251,44 +251,40 @@ def token_from_bearer(session: Session, raw: str, now: datetime) -> ApiToken | N
     return tok
 
 
-# One query for a reader app's every request: the token and its live patron together.
-_PATRON_BY_TOKEN = (select(Patron, ApiToken.id, ApiToken.last_used_at)
-                    .join(ApiToken, ApiToken.patron_id == Patron.id)
-                    .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
-                           ApiToken.expires_at > bindparam("now", type_=ApiToken.__table__.c.expires_at.type),
-                           Patron.active.is_(True)))
+def _by_live_token(owner: Any, token_owner_id: Any, *options: Any) -> Any:
+    """SELECT owner, token id, token's last use — for a live token of an active owner (one query)."""
+    return (select(owner, ApiToken.id, ApiToken.last_used_at).join(ApiToken, token_owner_id == owner.id)
+            .options(*options)
+            .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                   ApiToken.expires_at > bindparam("now", type_=ApiToken.__table__.c.expires_at.type),
+                   owner.active.is_(True)))
+
+
+# Every request of a reader app or a library system starts with one of these.
+_PATRON_BY_TOKEN = _by_live_token(Patron, ApiToken.patron_id)
+_STAFF_BY_TOKEN = _by_live_token(StaffUser, ApiToken.staff_user_id, joinedload(StaffUser.role_rows),
+                                 joinedload(StaffUser.library))
 
 
 def patron_from_bearer(session: Session, raw: str, now: datetime) -> Patron | None:
     """The active patron behind a live patron token (``token_from_bearer`` for patrons, in one query)."""
-    if not raw:
-        return None
-    row = session.execute(_PATRON_BY_TOKEN, {"digest": token_digest(raw), "now": now}).first()
-    if row is None:
-        return None
-    patron, token_id, last_used_at = row
-    note_token_use(session, token_id, last_used_at, now)
-    return patron
-
-
-_STAFF_BY_TOKEN = (select(StaffUser, ApiToken.id, ApiToken.last_used_at)
-                   .join(ApiToken, ApiToken.staff_user_id == StaffUser.id)
-                   .options(joinedload(StaffUser.role_rows), joinedload(StaffUser.library))
-                   .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
-                          ApiToken.expires_at > bindparam("now", type_=ApiToken.__table__.c.expires_at.type),
-                          StaffUser.active.is_(True)))
+    return _owner_of_token(session, _PATRON_BY_TOKEN, raw, now)
 
 
 def staff_from_bearer(session: Session, raw: str, now: datetime) -> StaffUser | None:
     """The active staff user behind a live staff token, with roles and library, in one query."""
+    return _owner_of_token(session, _STAFF_BY_TOKEN, raw, now)
+
+
+def _owner_of_token(session: Session, statement: Any, raw: str, now: datetime) -> Any:
     if not raw:
         return None
-    row = session.execute(_STAFF_BY_TOKEN, {"digest": token_digest(raw), "now": now}).unique().first()
+    row = session.execute(statement, {"digest": token_digest(raw), "now": now}).unique().first()
     if row is None:
         return None
-    user, token_id, last_used_at = row
+    owner, token_id, last_used_at = row
     note_token_use(session, token_id, last_used_at, now)
-    return user
+    return owner
 
 
 def note_token_use(session: Session, token_id: int, last_used_at: datetime | None, now: datetime) -> None:
