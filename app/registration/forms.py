@@ -19,6 +19,7 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.registration.messages import ELIGIBILITY_LABELS, FORMAT_LABELS, LANGUAGE_LABELS, messages
@@ -63,13 +64,13 @@ class RegistrationForm(ShowsValidationErrors, FlaskForm):
     postal_code = StringField(_l("Postal code"), REQUIRED, description=_l("Five digits."))
     city = StringField(_l("Post office (city)"), REQUIRED)
     language = RadioField(_l("Language of service"), REQUIRED, default="fi", validate_choice=False,
-                          choices=[(code, LANGUAGE_LABELS[code]) for code in LANGUAGES])
+                          choices=[SelectChoice(code, LANGUAGE_LABELS[code]) for code in LANGUAGES])
     eligibility_basis = RadioField(_l("Basis of eligibility"), REQUIRED, validate_choice=False, description=_l(
         "Why the patron cannot read printed text. The patron's own statement (for example by phone) is enough."),
-        choices=[(code, ELIGIBILITY_LABELS[code]) for code in ELIGIBILITY_BASES])
+        choices=[SelectChoice(code, ELIGIBILITY_LABELS[code]) for code in ELIGIBILITY_BASES])
     eligibility_note = TextAreaField(_l("Notes on eligibility (optional)"))
     preferred_formats = MultiCheckboxField(_l("Preferred formats (optional)"), validate_choice=False,
-                                           choices=[(code, FORMAT_LABELS[code]) for code in FORMATS])
+                                           choices=[SelectChoice(code, FORMAT_LABELS[code]) for code in FORMATS])
     guardian_name = StringField(_l("Guardian's name"),
                                 description=_l("Required when the patron is under 15."))
     guardian_contact = StringField(_l("Guardian's phone number or email address"),
