@@ -246,13 +246,10 @@ class NoticeBatch:
                   "library": library.name, "days": str(abs((today - notice.due_date).days)),
                   "price": money_text(loan.replacement_price_minor, loan.currency, language)}
         subject, body = self.renderer.render(template, language, channel, values, shape)
-        self.outbox.append({
-            "key": key, "channel": channel, "recipient": person.address(channel), "language": language,
-            "template": template, "subject": subject[:300], "body": body,
-            "context": {"loan_id": loan.id, "step": notice.step_code,
-                        "registered": notice.channel == "registered_letter"},
-            "status": "pending", "attempts": 0, "next_attempt_at": self.now, "created_at": self.now,
-            "last_error": "", "lease_until": None, "sent_at": None})
+        self.outbox.append(notify.outbox_row(
+            key=key, channel=channel, recipient=person.address(channel), language=language, template=template,
+            subject=subject, body=body, now=self.now,
+            context={"loan_id": loan.id, "step": notice.step_code, "registered": notice.channel == "registered_letter"}))
         self.notices.append(self._notice_row(loan.id, notice.due_date, notice.step_code, notice.channel,
                                              notice.recipient, notice.fee, key, today))
         if notice.fee.is_positive:

@@ -28,17 +28,25 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, templat
 
     INSERT … ON CONFLICT DO NOTHING keeps this safe when two transactions race on the same key.
     """
-    if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {channel}")
     subject, body = render_message(template, language, channel, context)
-    values = dict(key=key, channel=channel, recipient=recipient, language=language, template=template,
-                  subject=subject[:300], body=body, context=_json_safe(context), status="pending", attempts=0,
-                  next_attempt_at=now, created_at=now, last_error="")
+    values = outbox_row(key=key, channel=channel, recipient=recipient, language=language, template=template,
+                        subject=subject, body=body, context=context, now=now)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
     added = session.scalars(stmt.returning(OutboxMessage)).first()
     return added or session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+
+
+def outbox_row(*, key: str, channel: str, recipient: str, language: str, template: str, subject: str, body: str,
+               context: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The outbox row of a rendered message, pending delivery from ``now`` — for ``enqueue`` and for
+    bulk writers (the nightly job inserts thousands at once with ON CONFLICT on ``key``)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel}")
+    return dict(key=key, channel=channel, recipient=recipient, language=language, template=template,
+                subject=subject[:300], body=body, context=_json_safe(context), status="pending", attempts=0,
+                next_attempt_at=now, created_at=now, last_error="", lease_until=None, sent_at=None)
 
 
 def _json_safe(context: dict[str, Any]) -> dict[str, Any]:
