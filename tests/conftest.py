@@ -24,10 +24,15 @@ def _worker() -> str:
 
 
 def _database_url(tmp_root: Path) -> str:
+    return empty_database_url(tmp_root, f"kuulo_test_{re.sub(r'[^a-z0-9]', '', _worker().lower())}")
+
+
+def empty_database_url(tmp_root: Path, name: str) -> str:
+    """An empty database of the suite's kind: a SQLite file under ``tmp_root``, or PostgreSQL database
+    ``name`` (dropped and created again) on the server of KUULO_TEST_DATABASE_URL."""
     base = os.environ.get("KUULO_TEST_DATABASE_URL", "")
     if not base:
-        return f"sqlite:///{tmp_root / f'kuulo-test-{_worker()}.db'}"
-    name = f"kuulo_test_{re.sub(r'[^a-z0-9]', '', _worker().lower())}"
+        return f"sqlite:///{tmp_root / f'{name}.db'}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -13,6 +13,7 @@ from app import create_app, db
 from app.accounts.service import allocate_card_number
 from app.migrate import alembic_config, upgrade
 from app.models import metadata
+from tests.conftest import empty_database_url
 
 
 def test_upgrade_on_an_empty_database_creates_every_table(tmp_path):
@@ -33,20 +34,8 @@ def test_models_and_migrations_agree(database_url):
 
 @pytest.fixture()
 def scratch_url(tmp_path):
-    """An empty database of the suite's kind: a SQLite file, or a throwaway PostgreSQL database."""
-    base = os.environ.get("KUULO_TEST_DATABASE_URL", "")
-    if not base:
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-        return
-    name = f"kuulo_scratch_{os.getpid()}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield base.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """An empty database of the suite's kind (on PostgreSQL one per test worker, emptied on every use)."""
+    return empty_database_url(tmp_path, f"kuulo_scratch_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
 
 
 def test_card_numbers_continue_across_the_sequence_migration_both_ways(scratch_url):
