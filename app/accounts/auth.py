@@ -77,12 +77,15 @@ def patron_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
+def bearer_value() -> str | None:
+    """The raw token of an ``Authorization: Bearer …`` header ("" when empty); None for any other scheme."""
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" else None
+
+
 def bearer_token() -> ApiToken | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, raw = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return service.token_from_bearer(db.session(), raw.strip(), clock.now())
+    raw = bearer_value()
+    return None if raw is None else service.token_from_bearer(db.session(), raw, clock.now())
 
 
 def api_staff(*roles: str) -> Callable[[F], F]:
@@ -91,9 +94,8 @@ def api_staff(*roles: str) -> Callable[[F], F]:
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-            user = service.staff_from_bearer(db.session(), raw.strip(), clock.now()) \
-                if scheme.lower() == "bearer" else None
+            raw = bearer_value()
+            user = None if raw is None else service.staff_from_bearer(db.session(), raw, clock.now())
             if user is None:
                 raise DomainError("unauthorized", 401)
             if roles and not (user.roles & (set(roles) | {"admin"})):

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from app import clock, db, gate, storage
 from app.accounts import service as accounts
+from app.accounts.auth import bearer_value
 from app.cors import allow_any_origin
 from app.errors import DomainError, problem, validation_problem
 from app.lending import documents, service
@@ -40,11 +41,11 @@ def _domain_error(err: DomainError) -> Response:
 @gate.always_open
 def loans() -> Any:
     """Reader apps poll this: with a bearer token it is one query (token, patron and loans together)."""
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
+    raw = bearer_value()
+    if raw is None:
         return _loans_by_credentials()
     now = clock.now()
-    polled = service.poll_loans(db.engine(), accounts.token_digest(raw.strip()), now)
+    polled = service.poll_loans(db.engine(), accounts.token_digest(raw), now)
     if polled is None:
         return unauthorized()
     poller, rows = polled

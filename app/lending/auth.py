@@ -14,6 +14,7 @@ from flask import g, request, url_for
 
 from app import clock, db, gate
 from app.accounts import service as accounts
+from app.accounts.auth import bearer_value
 from app.accounts.models import Patron
 from app.accounts.views import throttle_policy
 from app.errors import problem
@@ -37,9 +38,9 @@ def challenge_headers() -> dict[str, str]:
 def reader_from_request() -> Patron | None:
     """The patron behind the request's credentials; None when there are none or they are wrong."""
     session = db.session()
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        return accounts.patron_from_bearer(session, raw.strip(), clock.now())
+    raw = bearer_value()
+    if raw is not None:
+        return accounts.patron_from_bearer(session, raw, clock.now())
     auth = request.authorization
     if auth is None or auth.type != "basic" or not auth.username:
         return None
