@@ -70,7 +70,7 @@ def run_nightly(sm: sessionmaker[Session], now: datetime, *, batch_size: int = D
         with sm.begin() as session:
             loan_ids = list(session.scalars(select(Loan.id).where(
                 Loan.status == "open", Loan.next_notice_on <= max(todays.values())).order_by(Loan.id)))
-        workers = workers or (2 if dialect == "postgresql" else 1)
+        workers = max(1, workers or (2 if dialect == "postgresql" else 1))
         for queued, examined in _notice_batches(sm, now, libraries, todays, loan_ids, batch_size, workers,
                                                 after_batch):
             summary.messages_queued += queued
@@ -83,8 +83,9 @@ def run_nightly(sm: sessionmaker[Session], now: datetime, *, batch_size: int = D
 def _notice_batches(sm: sessionmaker[Session], now: datetime, libraries: dict[int, CircLibrary],
                     todays: dict[int, date], loan_ids: list[int], batch_size: int, workers: int,
                     after_batch: Callable[[int], None] | None) -> Iterator[tuple[int, int]]:
-    """(messages queued, loans examined) per committed batch, ``workers`` batches in flight at most.
-    Each thread keeps its own renderer and cache of recipients (patrons recur across batches)."""
+    """(messages queued, loans examined) per committed batch, ``workers`` batches in flight at most
+    (threads of a pool, also when there is one). Each thread keeps its own renderer and cache of
+    recipients (patrons recur across batches)."""
     app = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
     local = threading.local()
 
@@ -103,12 +104,6 @@ def _notice_batches(sm: sessionmaker[Session], now: datetime, libraries: dict[in
         raise AssertionError("unreachable")
 
     chunks = iter(batches(loan_ids, batch_size))
-    if workers <= 1:
-        for number, chunk in enumerate(chunks, start=1):
-            yield one(chunk)
-            if after_batch is not None:
-                after_batch(number)
-        return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="circulation-nightly") as pool:
         running = {pool.submit(one, chunk) for chunk in islice(chunks, workers)}
         number = 0

@@ -143,11 +143,10 @@ class Poller:
 
 _UNTIL = EbookLoan.__table__.c.until.type
 # A reader app's poll in one query: the live token, its active patron and that patron's active loans
-# (none: one row of NULL loan columns; unknown, expired or revoked token: no rows).
-# The loans' dates come raw (no per-value conversion on every poll): ``LoanView.of_row`` converts them.
+# (none: one row of NULL loan columns; unknown, expired or revoked token: no rows). Run as ``Prepared``,
+# so the dates come as the driver gives them: ``LoanView.of_row`` converts them.
 _POLL = (select(Patron.id, Patron.kind, Patron.birth_date, ApiToken.id, ApiToken.last_used_at,
-                EbookLoan.id, EbookLoan.audiobook_id, raw(EbookLoan.started_at), raw(EbookLoan.until),
-                EbookLoan.renewals,
+                EbookLoan.id, EbookLoan.audiobook_id, EbookLoan.started_at, EbookLoan.until, EbookLoan.renewals,
                 Audiobook.identifier, Audiobook.title, Audiobook.author, Audiobook.narrator, Audiobook.language,
                 Audiobook.duration)
          .select_from(ApiToken)
