@@ -27,6 +27,7 @@ class DefaultConfig:
     # (gunicorn --threads), or requests queue for a connection and surplus ones are opened and
     # closed on every request.
     DATABASE_POOL_SIZE = 20
+    DATABASE_PING_AFTER_SECONDS = 5  # a pooled connection idle this long is pinged before use
     # Public base URL used in emails and feeds (links must work outside a request).
     BASE_URL = "http://127.0.0.1:5000"
     # Languages offered in the switcher, in this order; the first is the fallback.

@@ -6,13 +6,16 @@ flush.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, MetaData, String, create_engine, event, type_coerce
+from sqlalchemy import DateTime, MetaData, String, Table, create_engine, event, exc, type_coerce
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -111,6 +114,22 @@ class Prepared:
         return rows
 
 
+@cache
+def _insert_ignoring(dialect: str, table: Table, index_elements: tuple[str, ...] | None,
+                     returning: tuple[str, ...]) -> Any:
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).on_conflict_do_nothing(index_elements=list(index_elements) if index_elements else None)
+    return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt
+
+
+def insert_ignoring_conflicts(session: Session, table: Table, *, index_elements: tuple[str, ...] | None = None,
+                              returning: tuple[str, ...] = ()) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING [RETURNING …]`` for ``table`` (a Core table: no ORM bookkeeping),
+    built once per dialect and shape so repeated calls skip statement construction. Execute it with a dict
+    of values: nothing is returned when a unique key (``index_elements``, or any) already holds the row."""
+    return _insert_ignoring(session.get_bind().dialect.name, table, index_elements, returning)
+
+
 def date_from_raw(value: str | date | None) -> date | None:
     """A raw Date value (SQLite: text; PostgreSQL: a date) as a date."""
     return date.fromisoformat(value) if isinstance(value, str) else value
@@ -120,7 +139,7 @@ READ_ONLY_OPTION = "kuulo_read_only"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def make_engine(url: str, echo: bool = False, pool_size: int = 20) -> Engine:
+def make_engine(url: str, echo: bool = False, pool_size: int = 20, ping_after_seconds: float = 5) -> Engine:
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
@@ -128,8 +147,39 @@ def make_engine(url: str, echo: bool = False, pool_size: int = 20) -> Engine:
         _configure_sqlite(engine)
         return engine
     # connect_timeout: a database host that hangs must not hold /status before it falls back to the snapshot.
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
-                         connect_args={"connect_timeout": 5})
+    # LIFO: under light load the same few connections serve, the rest age out of use (and get pinged).
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True,
+                           connect_args={"connect_timeout": 5})
+    _ping_when_idle(engine, ping_after_seconds)
+    return engine
+
+
+IDLE_SINCE = "kuulo_idle_since"
+
+
+def _ping_when_idle(engine: Engine, after_seconds: float) -> None:
+    """Pre-ping a pooled connection on checkout only when it sat unused for ``after_seconds`` (0: always).
+
+    A connection that went back to the pool a moment ago is as alive as it was then; pinging it anyway
+    (``pool_pre_ping``) cost a round trip on every checkout — two per registration. One idle long enough
+    for the server to have restarted or dropped it is pinged, and a dead one is replaced before use. A
+    restart while connections are busy fails those statements, as it would anyway, and SQLAlchemy's
+    disconnect handling then recycles the whole pool.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < after_seconds:
+            return  # a new connection, or one in use a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as err:
+            raise exc.DisconnectionError() from err  # the pool replaces it and checks out again
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -158,7 +208,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"], bool(app.config.get("DATABASE_ECHO")),
-                         int(app.config.get("DATABASE_POOL_SIZE", 20)))
+                         int(app.config.get("DATABASE_POOL_SIZE", 20)),
+                         float(app.config.get("DATABASE_PING_AFTER_SECONDS", 5)))
     app.extensions["kuulo.engine"] = engine
     app.extensions["kuulo.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
     app.extensions["kuulo.read_sessionmaker"] = sessionmaker(

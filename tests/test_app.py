@@ -102,3 +102,47 @@ def test_money_is_formatted_per_locale(app):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert money(150, "EUR") == "€1.50"
         assert "CZK" in money(8000, "CZK")
+
+
+
+def _pooled_connections(app):
+    from app import db
+
+    return list(db.engine(app).pool._pool.queue)  # the connection records waiting in the pool
+
+
+def _kill_the_apps_connections(app):
+    """What a database restart does to pooled connections: the server ends them."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from app import db
+
+    admin = create_engine(db.engine(app).url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    admin.dispose()
+
+
+def test_pooled_connections_are_pinged_only_after_sitting_idle(app, client, monkeypatch):
+    """No round trip per checkout under load; a connection idle longer than DATABASE_PING_AFTER_SECONDS
+    that the server dropped meanwhile (a database restart) is replaced before a request uses it."""
+    from app import db
+
+    engine = db.engine(app)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL connections")
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    unknown_token = {"Authorization": "Bearer not-a-token"}
+    for _ in range(3):
+        assert client.get("/api/v1/loans", headers=unknown_token).status_code == 401  # after a token lookup
+    assert pings == [] and _pooled_connections(app)
+
+    for record in _pooled_connections(app):  # as if unused for longer than the limit
+        record.info[db.IDLE_SINCE] -= app.config["DATABASE_PING_AFTER_SECONDS"] + 1
+    _kill_the_apps_connections(app)
+    assert client.get("/api/v1/loans", headers=unknown_token).status_code == 401
+    assert pings == [1]  # the idle connection was pinged, found dead and replaced; the request never saw it

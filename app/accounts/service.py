@@ -9,11 +9,12 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import String, bindparam, cast, func, insert, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from app import audit, db
@@ -146,6 +147,41 @@ def create_patron(session: Session, *, name: str, now: datetime, actor: Any, ema
     audit.record(session, actor=actor, action="patron.created", now=now, record_type="patron",
                  record_id=patron.id, kind=kind)
     return patron
+
+
+def insert_patron(session: Session, *, name: str, now: datetime, email: str, phone: str, language: str,
+                  kind: str, home_library_id: int | None, national_id_hash: str,
+                  birth_date: date | None) -> tuple[int, str] | None:
+    """Insert a patron with a new card number, unless one with ``national_id_hash`` exists: (id, card number).
+
+    None when the hash is taken — also by a concurrent transaction: the database's unique key decides, with
+    ``INSERT … ON CONFLICT DO NOTHING`` (PostgreSQL waits for the other transaction, then does nothing),
+    so a race needs no savepoint. A card number given out elsewhere meanwhile just takes the next number.
+    The caller records the audit event (registration writes it with its own in one statement).
+    """
+    values = {"kind": kind, "name": name, "email": email, "phone": phone, "language": language,
+              "home_library_id": home_library_id, "national_id_hash": national_id_hash, "birth_date": birth_date,
+              "pin_hash": None, "password_hash": None, "active": True, "created_at": now}
+    statement = db.insert_ignoring_conflicts(session, Patron.__table__, returning=("id", "card_number"))
+    from_sequence = session.get_bind().dialect.name == "postgresql"
+    if from_sequence:  # the card number is drawn in the INSERT itself: one round trip
+        statement = _numbered_from_sequence(statement)
+    while True:
+        row = session.execute(statement, values if from_sequence else
+                              {**values, "card_number": allocate_card_number(session)}).first()
+        if row is not None:
+            return row.id, row.card_number
+        if session.scalar(_PATRON_WITH_HASH, {"hash": national_id_hash}) is not None:
+            return None
+        # else the number was on a card already (given out explicitly): draw the next one
+
+
+@cache
+def _numbered_from_sequence(statement: Any) -> Any:
+    return statement.values(card_number=cast(func.nextval("card_numbers"), String))
+
+
+_PATRON_WITH_HASH = select(Patron.__table__.c.id).where(Patron.__table__.c.national_id_hash == bindparam("hash"))
 
 
 # ----------------------------------------------------------------- authentication
@@ -317,13 +353,16 @@ def revoke_token(session: Session, token_id: int, *, owner: Patron | StaffUser, 
 # ----------------------------------------------------------------- one-time links
 
 def create_one_time_link(session: Session, *, purpose: str, now: datetime, hours: int,
-                         patron: Patron | None = None, staff: StaffUser | None = None) -> str:
+                         patron_id: int | None = None, staff_user_id: int | None = None) -> str:
+    """A new one-time link for a patron or a staff user; returns the secret for the URL (only its hash is kept)."""
     raw = secrets.token_urlsafe(32)
-    session.add(OneTimeLink(token_hash=token_digest(raw), purpose=purpose, patron_id=patron.id if patron else None,
-                            staff_user_id=staff.id if staff else None, created_at=now,
-                            expires_at=now + timedelta(hours=hours)))
-    session.flush()
+    session.execute(_INSERT_LINK, {"token_hash": token_digest(raw), "purpose": purpose, "patron_id": patron_id,
+                                   "staff_user_id": staff_user_id, "created_at": now,
+                                   "expires_at": now + timedelta(hours=hours), "used_at": None})
     return raw
+
+
+_INSERT_LINK = insert(OneTimeLink.__table__)
 
 
 def find_one_time_link(session: Session, raw: str, now: datetime) -> OneTimeLink | None:
@@ -392,8 +431,8 @@ def request_reset(session: Session, identifier: str, *, now: datetime, base_url:
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return
     raw = create_one_time_link(session, purpose="reset", now=now, hours=hours,
-                               patron=subject if kind == "patron" else None,
-                               staff=subject if kind == "staff" else None)
+                               patron_id=subject.id if kind == "patron" else None,
+                               staff_user_id=subject.id if kind == "staff" else None)
     notify.enqueue(session, key=key, channel="email", recipient=subject.email, template="reset_link",
                    language=subject.language, now=now,
                    context={"name": subject.name, "link": f"{base_url}/reset/{raw}", "hours": hours})

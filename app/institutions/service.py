@@ -338,7 +338,7 @@ def _open_account(session: Session, application: InstitutionApplication, reviewe
     session.add(account)
     application.patron_id = patron.id
     raw = accounts.create_one_time_link(session, purpose="set_credentials", now=now,
-                                        hours=settings.credentials_link_hours, patron=patron)
+                                        hours=settings.credentials_link_hours, patron_id=patron.id)
     notify.enqueue(session, key=f"institutions:credentials:{application.id}", channel="email",
                    recipient=application.email, template="institutions_credentials", language=application.language,
                    now=now, context={"name": application.name, "reference": application.reference,

@@ -7,10 +7,9 @@ from typing import Any
 from flask import render_template
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.db import insert_ignoring_conflicts
 from app.notify.models import CHANNELS, OutboxMessage
 
 
@@ -23,19 +22,16 @@ def render_message(template: str, language: str, channel: str, context: dict[str
 
 
 def enqueue(session: Session, *, key: str, channel: str, recipient: str, template: str, language: str,
-            context: dict[str, Any], now: datetime) -> OutboxMessage:
-    """Add a message unless one with ``key`` exists; returns the (new or existing) row.
+            context: dict[str, Any], now: datetime) -> bool:
+    """Add a message unless one with ``key`` exists; True when it was added.
 
     INSERT … ON CONFLICT DO NOTHING keeps this safe when two transactions race on the same key.
     """
     subject, body = render_message(template, language, channel, context)
     values = outbox_row(key=key, channel=channel, recipient=recipient, language=language, template=template,
                         subject=subject, body=body, context=context, now=now)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    added = session.scalars(stmt.returning(OutboxMessage)).first()
-    return added or session.scalars(select(OutboxMessage).where(OutboxMessage.key == key)).one()
+    stmt = insert_ignoring_conflicts(session, OutboxMessage.__table__, index_elements=("key",), returning=("id",))
+    return session.execute(stmt, values).first() is not None
 
 
 def outbox_row(*, key: str, channel: str, recipient: str, language: str, template: str, subject: str, body: str,

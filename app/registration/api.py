@@ -22,9 +22,9 @@ describe()
 
 
 def outcome_json(outcome: service.RegistrationOutcome) -> dict[str, Any]:
-    record = outcome.record
-    return {"patron_id": record.patron.id, "card_number": record.patron.card_number, "created": outcome.created,
-            "registered_at": record.registered_at.isoformat(), "registered_by_library": record.library_name}
+    facts = outcome.registered
+    return {"patron_id": facts.patron_id, "card_number": facts.card_number, "created": outcome.created,
+            "registered_at": facts.registered_at.isoformat(), "registered_by_library": facts.library_name}
 
 
 def register(body: dict[str, Any]) -> Response:

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from app.db import insert_ignoring_conflicts
 from app.registration.models import IdempotencyKey
+
+KEYS = IdempotencyKey.__table__  # Core statements: none of this needs the ORM's bookkeeping
 
 SF_STRING_RE = re.compile(r'^"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$')  # RFC 8941 sf-string
 SF_TOKEN_RE = re.compile(r"^[A-Za-z0-9*][A-Za-z0-9!#$%&'*+.^_`|~:/-]*$")  # lenient: a bare token, even a bare UUID
@@ -76,20 +77,18 @@ def claim(session: Session, *, staff_user_id: int, key: str, fingerprint: str, n
     same key waits for the first claim's commit and then reads it.
     """
     for _attempt in range(3):
-        new_id = session.scalar(_insert_ignoring_conflict(session).values(
-            staff_user_id=staff_user_id, key=key, fingerprint=fingerprint, status="processing", created_at=now,
-            locked_at=now, expires_at=now + timedelta(hours=keep_hours)).returning(IdempotencyKey.id))
+        new_id = session.scalar(insert_ignoring_conflicts(session, KEYS, index_elements=("staff_user_id", "key"),
+                                                          returning=("id",)),
+                                {"staff_user_id": staff_user_id, "key": key, "fingerprint": fingerprint,
+                                 "status": "processing", "response_status": None, "response_body": None,
+                                 "created_at": now, "locked_at": now, "expires_at": now + timedelta(hours=keep_hours)})
         if new_id is not None:
             return Claim("new", new_id)
-        row = session.execute(select(IdempotencyKey.id, IdempotencyKey.fingerprint, IdempotencyKey.status,
-                                     IdempotencyKey.response_status, IdempotencyKey.response_body,
-                                     IdempotencyKey.locked_at, IdempotencyKey.expires_at)
-                              .where(IdempotencyKey.staff_user_id == staff_user_id,
-                                     IdempotencyKey.key == key)).one_or_none()
+        row = session.execute(_CLAIMED, {"staff_user_id": staff_user_id, "key": key}).one_or_none()
         if row is None:
             continue  # released by a failed twin a moment ago: claim again
         if row.expires_at <= now:
-            session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
+            session.execute(delete(KEYS).where(KEYS.c.id == row.id))
             continue
         if not hmac.compare_digest(row.fingerprint, fingerprint):
             return Claim("mismatch")
@@ -97,30 +96,29 @@ def claim(session: Session, *, staff_user_id: int, key: str, fingerprint: str, n
             return Claim("replay", row.id, row.response_status, row.response_body)
         if row.locked_at + timedelta(seconds=lease_seconds) > now:
             return Claim("in_flight")
-        taken = session.execute(update(IdempotencyKey).where(IdempotencyKey.id == row.id,
-                                                             IdempotencyKey.status == "processing",
-                                                             IdempotencyKey.locked_at == row.locked_at)
-                                .values(locked_at=now))
+        taken = session.execute(update(KEYS).where(KEYS.c.id == row.id, KEYS.c.status == "processing",
+                                                   KEYS.c.locked_at == row.locked_at).values(locked_at=now))
         return Claim("new", row.id) if taken.rowcount == 1 else Claim("in_flight")
     return Claim("in_flight")
 
 
-def _insert_ignoring_conflict(session: Session) -> Any:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(IdempotencyKey).on_conflict_do_nothing(index_elements=["staff_user_id", "key"])
+_CLAIMED = (select(KEYS.c.id, KEYS.c.fingerprint, KEYS.c.status, KEYS.c.response_status, KEYS.c.response_body,
+                   KEYS.c.locked_at, KEYS.c.expires_at)
+            .where(KEYS.c.staff_user_id == bindparam("staff_user_id"), KEYS.c.key == bindparam("key")))
+_COMPLETE = (update(KEYS).where(KEYS.c.id == bindparam("row_id"))
+             .values(status="completed", response_status=bindparam("response_status"),
+                     response_body=bindparam("response_body")))
 
 
 def complete(session: Session, row_id: int, status: int, body: dict[str, Any]) -> None:
     """Store the response with the work it describes (same transaction)."""
-    session.execute(update(IdempotencyKey).where(IdempotencyKey.id == row_id)
-                    .values(status="completed", response_status=status, response_body=body))
+    session.execute(_COMPLETE, {"row_id": row_id, "response_status": status, "response_body": body})
 
 
 def release(session: Session, row_id: int) -> None:
     """The request failed without an answer worth replaying: let the client retry with the same key."""
-    session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row_id,
-                                                 IdempotencyKey.status == "processing"))
+    session.execute(delete(KEYS).where(KEYS.c.id == row_id, KEYS.c.status == "processing"))
 
 
 def purge_expired(session: Session, now: datetime) -> int:
-    return session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now)).rowcount
+    return session.execute(delete(KEYS).where(KEYS.c.expires_at < now)).rowcount

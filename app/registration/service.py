@@ -11,14 +11,13 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
 from app.accounts import service as accounts
 from app.accounts.identity import identity_hash
-from app.accounts.models import Patron, StaffUser
+from app.accounts.models import Library, Patron, StaffUser
 from app.notify import service as notify
 from app.registration.models import Registration
 from app.registration.validation import (
@@ -41,6 +40,21 @@ class RegistrationSettings:
 
 
 @dataclass(frozen=True)
+class Registered:
+    """What librarians and library systems are told about a registered patron, new or found."""
+
+    patron_id: int
+    name: str
+    card_number: str
+    email: str
+    birth_date: date | None
+    masked_national_id: str | None  # None: a patron not registered through Kuulo's registration
+    registered_at: datetime
+    library_name: str
+    registered_by_id: int | None
+
+
+@dataclass(frozen=True)
 class PatronRecord:
     """A patron as librarians see them: the account and, when registered here, the registration facts."""
 
@@ -56,11 +70,17 @@ class PatronRecord:
         library = self.registration.library if self.registration else self.patron.home_library
         return library.name if library else ""
 
+    @property
+    def facts(self) -> Registered:
+        p, r = self.patron, self.registration
+        return Registered(p.id, p.name, p.card_number, p.email, p.birth_date, r.masked_national_id if r else None,
+                          self.registered_at, self.library_name, r.registered_by_id if r else None)
+
 
 @dataclass(frozen=True)
 class RegistrationOutcome:
     created: bool
-    record: PatronRecord
+    registered: Registered
     by_same_staff: bool = False  # an answered duplicate that this librarian registered (double click)
 
 
@@ -86,12 +106,32 @@ def existing_record(session: Session, id_hash: str) -> PatronRecord | None:
     return PatronRecord(row[0], row[1]) if row is not None else None
 
 
+# Registration's hot path is Core statements built once: the ORM's unit of work cost more than the SQL.
+_P, _R = Patron.__table__, Registration.__table__
+_REG_LIBRARY, _HOME_LIBRARY = Library.__table__.alias("registering_library"), Library.__table__.alias("home_library")
+_REGISTERED = (select(_P.c.id, _P.c.name, _P.c.card_number, _P.c.email, _P.c.birth_date, _R.c.masked_national_id,
+                      func.coalesce(_R.c.created_at, _P.c.created_at),
+                      func.coalesce(_REG_LIBRARY.c.name, _HOME_LIBRARY.c.name, ""), _R.c.registered_by_id)
+               .select_from(_P.outerjoin(_R, _R.c.patron_id == _P.c.id)
+                            .outerjoin(_REG_LIBRARY, _REG_LIBRARY.c.id == _R.c.library_id)
+                            .outerjoin(_HOME_LIBRARY, _HOME_LIBRARY.c.id == _P.c.home_library_id))
+               .where(_P.c.national_id_hash == bindparam("id_hash")))
+_INSERT_REGISTRATION = insert(_R)
+
+
+def registered(session: Session, id_hash: str) -> Registered | None:
+    """The facts of the patron with this identity-code hash, or None."""
+    row = session.execute(_REGISTERED, {"id_hash": id_hash}).first()
+    return Registered(*row) if row is not None else None
+
+
 def register_patron(session: Session, raw: Mapping[str, Any], *, staff: StaffUser, now: datetime,
                     settings: RegistrationSettings, channel: str = "form") -> RegistrationOutcome:
     """Register the person, or answer with the patron already registered under the same identity code.
 
     An identity code already registered is an answer even when other fields are off. The unique key on
-    the code's hash decides races: the insert runs in a SAVEPOINT, and on IntegrityError the winner is read.
+    the code's hash decides races: the patron insert does nothing when the hash is taken (after waiting
+    for a concurrent transaction that holds it), and the winner is read and answered.
     Raises RegistrationInvalid (field → codes) or NoLibrary.
     """
     if staff.library is None:
@@ -99,65 +139,65 @@ def register_patron(session: Session, raw: Mapping[str, Any], *, staff: StaffUse
     today = local_date(now)
     identity = _identity_or_none(raw.get("national_id"), today)
     if identity is not None:
-        existing = existing_record(session, identity_hash(settings.identity_key, identity.value))
+        existing = registered(session, identity_hash(settings.identity_key, identity.value))
         if existing is not None:
             return _answer_existing(session, existing, staff, now)
     data = validate_registration(raw, today)
     id_hash = identity_hash(settings.identity_key, data.identity.value)
-    for attempt in range(3):
-        try:
-            with session.begin_nested():
-                record = _insert(session, data, id_hash, staff=staff, now=now, channel=channel)
-            break
-        except IntegrityError:
-            existing = existing_record(session, id_hash)
-            if existing is not None:
-                return _answer_existing(session, existing, staff, now)
-            if attempt == 2:
-                raise  # not this person: a card number given out elsewhere at the same moment, three times
-    _send_credentials(session, record.patron, settings, now)
-    return RegistrationOutcome(True, record)
+    made = _insert(session, data, id_hash, staff=staff, now=now, channel=channel)
+    if made is None:  # registered by a concurrent request a moment ago
+        existing = registered(session, id_hash)
+        assert existing is not None  # the hash was taken by a committed patron
+        return _answer_existing(session, existing, staff, now)
+    _send_credentials(session, made, data.language, settings, now)
+    return RegistrationOutcome(True, made)
 
 
 def _insert(session: Session, data: RegistrationInput, id_hash: str, *, staff: StaffUser, now: datetime,
-            channel: str) -> PatronRecord:
-    patron = accounts.create_patron(session, name=data.full_name, now=now, actor=staff, email=data.email,
-                                    phone=data.phone, language=data.language, kind="person",
-                                    home_library=staff.library, national_id_hash=id_hash,
-                                    birth_date=data.identity.birth_date)
-    audit.record(session, actor=staff, action="registration.created", now=now, record_type="patron",
-                 record_id=patron.id, library=staff.library.code if staff.library else "", channel=channel,
-                 under_guardian=data.under_guardian)
-    registration = Registration(
-        patron=patron, national_id_hash=id_hash, masked_national_id=data.identity.masked,
-        birth_date=data.identity.birth_date, given_names=data.given_names, surname=data.surname,
-        street_address=data.street_address, postal_code=data.postal_code, city=data.city,
-        eligibility_basis=data.eligibility_basis, eligibility_note=data.eligibility_note,
-        preferred_formats=list(data.preferred_formats), guardian_name=data.guardian_name,
-        guardian_contact=data.guardian_contact, guardian_consent=data.guardian_consent,
-        library=staff.library, registered_by=staff, channel=channel, created_at=now)
-    session.add(registration)
-    session.flush()
-    return PatronRecord(patron, registration)
+            channel: str) -> Registered | None:
+    library = staff.library
+    assert library is not None
+    ids = accounts.insert_patron(session, name=data.full_name, now=now, email=data.email, phone=data.phone,
+                                 language=data.language, kind="person", home_library_id=library.id,
+                                 national_id_hash=id_hash, birth_date=data.identity.birth_date)
+    if ids is None:
+        return None
+    patron_id, card_number = ids
+    session.execute(_INSERT_REGISTRATION, {
+        "patron_id": patron_id, "national_id_hash": id_hash, "masked_national_id": data.identity.masked,
+        "birth_date": data.identity.birth_date, "given_names": data.given_names, "surname": data.surname,
+        "street_address": data.street_address, "postal_code": data.postal_code, "city": data.city,
+        "eligibility_basis": data.eligibility_basis, "eligibility_note": data.eligibility_note,
+        "preferred_formats": list(data.preferred_formats), "guardian_name": data.guardian_name,
+        "guardian_contact": data.guardian_contact, "guardian_consent": data.guardian_consent,
+        "library_id": library.id, "registered_by_id": staff.id, "channel": channel, "created_at": now})
+    audit.write(session,
+                audit.event(actor=staff, action="patron.created", now=now, record_type="patron", record_id=patron_id,
+                            kind="person"),
+                audit.event(actor=staff, action="registration.created", now=now, record_type="patron",
+                            record_id=patron_id, library=library.code, channel=channel,
+                            under_guardian=data.under_guardian))
+    return Registered(patron_id, data.full_name, card_number, data.email, data.identity.birth_date,
+                      data.identity.masked, now, library.name, staff.id)
 
 
-def _answer_existing(session: Session, record: PatronRecord, staff: StaffUser, now: datetime) -> RegistrationOutcome:
-    audit.record(session, actor=staff, action="registration.duplicate_answered", now=now, record_type="patron",
-                 record_id=record.patron.id)
-    same = record.registration is not None and record.registration.registered_by_id == staff.id
-    return RegistrationOutcome(False, record, by_same_staff=same)
+def _answer_existing(session: Session, found: Registered, staff: StaffUser, now: datetime) -> RegistrationOutcome:
+    audit.write(session, audit.event(actor=staff, action="registration.duplicate_answered", now=now,
+                                     record_type="patron", record_id=found.patron_id))
+    return RegistrationOutcome(False, found, by_same_staff=found.registered_by_id == staff.id)
 
 
 def credentials_key(patron_id: int) -> str:
     return f"registration-credentials:patron:{patron_id}"
 
 
-def _send_credentials(session: Session, patron: Patron, settings: RegistrationSettings, now: datetime) -> None:
+def _send_credentials(session: Session, patron: Registered, language: str, settings: RegistrationSettings,
+                      now: datetime) -> None:
     """The card number and a one-time link to set a PIN — never a PIN — once per patron (outbox key)."""
     raw = accounts.create_one_time_link(session, purpose="set_credentials", now=now, hours=settings.link_hours,
-                                        patron=patron)
-    notify.enqueue(session, key=credentials_key(patron.id), channel="email", recipient=patron.email,
-                   template="registration_credentials", language=patron.language, now=now,
+                                        patron_id=patron.patron_id)
+    notify.enqueue(session, key=credentials_key(patron.patron_id), channel="email", recipient=patron.email,
+                   template="registration_credentials", language=language, now=now,
                    context={"name": patron.name, "card_number": patron.card_number,
                             "link": f"{settings.base_url}/reset/{raw}",
                             "days": max(1, settings.link_hours // 24)})

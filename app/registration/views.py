@@ -45,7 +45,7 @@ def new_registration() -> Any:
         form.show_errors(err.errors)
         return render_template("registration/form.html", form=form), 422
     db.session().commit()
-    return render_template("registration/result.html", outcome=outcome, record=outcome.record)
+    return render_template("registration/result.html", outcome=outcome, facts=outcome.registered)
 
 
 def _search_page(record: Any = None, searched: str = "", status: int = 200, **forms_: Any) -> Any:
@@ -53,7 +53,7 @@ def _search_page(record: Any = None, searched: str = "", status: int = 200, **fo
     card_form = forms_.get("card_form") or forms.CardSearchForm(prefix="card", formdata=None)
     code_form.national_id.data = ""
     return render_template("registration/search.html", code_form=code_form, card_form=card_form,
-                           record=record, searched=searched), status
+                           record=record, facts=record.facts if record else None, searched=searched), status
 
 
 @bp.get("/staff/registrations/search")
@@ -98,7 +98,8 @@ def record(patron_id: int) -> Any:
     if found is None:
         abort(404)
     db.session().commit()
-    return render_template("registration/record.html", record=found, today=service.local_date(clock.now()))
+    return render_template("registration/record.html", record=found, facts=found.facts,
+                           today=service.local_date(clock.now()))
 
 
 @bp.get("/account/my-data")

@@ -60,7 +60,7 @@ def test_staff_resets_password_by_email(client, sm, now):
 def test_expired_link_is_refused(sm, now):
     with sm.begin() as s:
         p = factories.patron(s, now)
-        raw = service.create_one_time_link(s, purpose="reset", now=now, hours=24, patron=p)
+        raw = service.create_one_time_link(s, purpose="reset", now=now, hours=24, patron_id=p.id)
     with sm.begin() as s:
         assert service.find_one_time_link(s, raw, now + timedelta(hours=23)) is not None
         assert service.find_one_time_link(s, raw, now + timedelta(hours=24)) is None
@@ -69,7 +69,7 @@ def test_expired_link_is_refused(sm, now):
 def test_institution_account_sets_a_password_through_its_link(client, sm, now):
     with sm.begin() as s:
         inst = factories.patron(s, now, email="school@example.test", pin=None, kind="institution")
-        raw = service.create_one_time_link(s, purpose="set_credentials", now=now, hours=24, patron=inst)
+        raw = service.create_one_time_link(s, purpose="set_credentials", now=now, hours=24, patron_id=inst.id)
         card = inst.card_number
     assert "New password" in client.get(f"/reset/{raw}").text
     resp = client.post(f"/reset/{raw}", data={"password": "koulu2026", "password_again": "koulu2026"})

@@ -26,9 +26,9 @@ def reset_token(app: Any, *, card: str | None = None, email: str | None = None) 
     with app.app_context(), db.get_sessionmaker(app).begin() as session:
         if card:
             patron = session.scalar(select(Patron).where(Patron.card_number == card))
-            return service.create_one_time_link(session, purpose="reset", now=FIXED_NOW, hours=24, patron=patron)
+            return service.create_one_time_link(session, purpose="reset", now=FIXED_NOW, hours=24, patron_id=patron.id)
         staff = session.scalar(select(StaffUser).where(StaffUser.email == email))
-        return service.create_one_time_link(session, purpose="reset", now=FIXED_NOW, hours=24, staff=staff)
+        return service.create_one_time_link(session, purpose="reset", now=FIXED_NOW, hours=24, staff_user_id=staff.id)
 
 
 def _login_with_empty_form(page: Any, server: Any) -> Any:

@@ -33,6 +33,13 @@ def test_new_patron_is_201_and_the_same_code_again_is_200_with_the_same_patron(c
     assert (count(sm, Patron), count(sm, Registration), count(sm, OutboxMessage)) == (1, 1, 1)
 
 
+
+def test_a_card_number_already_given_out_is_skipped(client, auth, sm, now):
+    """Cards given out explicitly (demo cards, cards from an older system) are never handed out again."""
+    with sm.begin() as s:
+        factories.patron(s, now, card_number="2000000001")
+    assert client.post(URL, json=person(), headers=auth).json["card_number"] == "2000000002"
+
 def test_field_errors_are_problem_json_naming_each_field(client, auth, sm):
     resp = client.post(URL, json=person("131052-308U", email="nope", postal_code=5, preferred_formats="audiobook"),
                        headers=auth)

@@ -130,7 +130,7 @@ def test_a_racing_insert_waits_for_the_winner_and_answers_with_it(app, sm, now, 
         with app.app_context(), sm.begin() as s:
             outcome = service.register_patron(s, person(), staff=s.get(StaffUser, librarian["id"]), now=now,
                                               settings=settings)
-            result.update(created=outcome.created, patron_id=outcome.record.patron.id)
+            result.update(created=outcome.created, patron_id=outcome.registered.patron_id)
 
     with app.app_context():
         first = sm()
@@ -143,5 +143,5 @@ def test_a_racing_insert_waits_for_the_winner_and_answers_with_it(app, sm, now, 
         first.commit()
         racer.join(20)
         first.close()
-    assert result == {"created": False, "patron_id": winner.record.patron.id}
+    assert result == {"created": False, "patron_id": winner.registered.patron_id}
     assert_exactly_one_patron(sm)
