@@ -85,14 +85,15 @@ def closure_for(component_code: str, now: datetime, language: str) -> Closure | 
     return _provider.closure(component_code, now, language) if _provider is not None else None
 
 
-def check(now: datetime, language: str) -> Closure | None:
-    """The closure that applies to the current request, if any."""
+def check(now: datetime, language: Callable[[], str]) -> Closure | None:
+    """The closure that applies to the current request, if any; ``language()`` (the announcement's
+    language) is only worked out for a route that may be closed."""
     if _provider is None or request.method == "OPTIONS":  # a CORS preflight asks nothing of the service
         return None
     code, reads_open = component_of_endpoint(current_app, request.endpoint)
     if code is None:
         return None
-    closure = _provider.closure(code, now, language)
+    closure = _provider.closure(code, now, language())
     if closure is None:
         return None
     if (reads_open or closure.reads_open) and request.method in READ_METHODS:
@@ -114,7 +115,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _gate() -> Any:
         now = clock.now()
-        closure = check(now, current_language())
+        closure = check(now, current_language)
         if closure is None:
             return None
         headers = {"Retry-After": retry_after(closure, now)}

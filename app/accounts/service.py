@@ -326,10 +326,15 @@ def _owner_of_token(session: Session, statement: Any, raw: str, now: datetime) -
 def note_token_use(session: Session, token_id: int, last_used_at: datetime | None, now: datetime) -> None:
     """Record a token's use, at most once an hour: polling reader apps must not turn every GET into a
     write. In a read-only request the write waits until the reads are over (``db.after_reads``)."""
-    if last_used_at is not None and now - last_used_at <= timedelta(hours=1):
+    if not token_use_due(last_used_at, now):
         return
     db.after_reads(session, lambda s: s.execute(update(ApiToken).where(ApiToken.id == token_id)
                                                 .values(last_used_at=now)))
+
+
+def token_use_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a token's use at ``now`` is to be recorded (the last record is over an hour old)."""
+    return last_used_at is None or now - last_used_at > timedelta(hours=1)
 
 
 def patron_tokens(session: Session, patron: Patron) -> list[ApiToken]:

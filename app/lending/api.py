@@ -49,7 +49,8 @@ def loans() -> Any:
     if polled is None:
         return unauthorized()
     poller, rows = polled
-    accounts.note_token_use(db.session(), poller.token_id, poller.token_last_used_at, now)
+    if accounts.token_use_due(poller.token_last_used_at, now):  # hourly: most polls need no session at all
+        accounts.note_token_use(db.session(), poller.token_id, poller.token_last_used_at, now)
     return loans_answer(rows, service.max_renewals(poller, policy(), now))
 
 

@@ -35,11 +35,12 @@ def loans_answer(rows: tuple[tuple[Any, ...], ...], max_renewals: int) -> Respon
     """The reader apps' loans list from raw ``LoanView`` rows. Apps poll it, so the encoded answer is
     remembered per exact input — the rows read from the database in this very request, the renewal
     limit and the URL root — and can never be stale: a changed loan or book is a different key."""
-    return etag_response(*_encoded_loans(request.host_url, request.root_path, max_renewals, rows))
+    return etag_response(*_encoded_loans(request.scheme, request.host, request.root_path, max_renewals, rows))
 
 
 @lru_cache(maxsize=1024)  # per process: ≈ 12 kB an entry for 20 loans
-def _encoded_loans(_host_url: str, _root: str, max_renewals: int, rows: tuple[tuple[Any, ...], ...]) -> tuple[bytes, str]:
+def _encoded_loans(_scheme: str, _host: str, _root: str, max_renewals: int,
+                   rows: tuple[tuple[Any, ...], ...]) -> tuple[bytes, str]:
     return encode({"loans": [documents.loan_json(service.LoanView.of_row(row), max_renewals) for row in rows]})
 
 
