@@ -41,7 +41,7 @@ def demo_ids(app: Any) -> dict[str, int]:
     if "upcoming" not in _events:
         with db_session(app) as session:
             rows = dict(session.execute(select(Maintenance.uid, Maintenance.id)
-                                        .where(Maintenance.uid.in_([UPCOMING_UID, PAST_UID]))).tuples().all())
+                                        .where(Maintenance.uid.in_([UPCOMING_UID, PAST_UID]))).all())
         _events.update(upcoming=rows[UPCOMING_UID], past=rows[PAST_UID])
     return _events
 
