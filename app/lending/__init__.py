@@ -30,20 +30,21 @@ def duration_text(seconds: float) -> str:
 
 
 def init_app(app: Flask) -> None:
-    from app.lending import api, opds, views
+    from app.lending import api, opds, staff, views
     from app.lending.cli import media_cli
     from app.security import csrf
 
-    for blueprint in (views.bp, api.bp, opds.bp):
+    for blueprint in (views.bp, api.bp, opds.bp, staff.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # bearer/basic-authenticated JSON: no cookies, no CSRF
     app.cli.add_command(media_cli)
     from flask_babel import lazy_gettext as _l
 
-    from app.navigation import add_main_link, add_patron_link
+    from app.navigation import StaffLink, add_main_link, add_patron_link, add_staff_link
 
     add_main_link("lending.catalogue", _l("Audiobooks"))
     add_patron_link("lending.loans", _l("My audiobook loans"))
+    add_staff_link(StaffLink("lending_staff.books", _l("Audiobook catalogue: withdraw or return books"), ("producer",)))
     app.add_template_filter(duration_text, "lending_duration")
     app.add_template_filter(lambda code: LANGUAGE_NAMES.get(code, code), "lending_language")
 

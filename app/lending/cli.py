@@ -62,3 +62,30 @@ def list_command() -> None:
         for book in session.scalars(select(Audiobook).order_by(Audiobook.id)):
             click.echo(f"{book.id:5}  {book.title}  —  {book.author or '?'}  [{book.identifier}]  "
                        f"{_minutes(book.duration)}{'' if book.available else '  (withdrawn)'}")
+
+
+@media_cli.command("withdraw")
+@click.argument("book_id", type=int)
+def withdraw_command(book_id: int) -> None:
+    """Withdraw book BOOK_ID from new loans (current loans run to their due date)."""
+    _set_available(book_id, False)
+
+
+@media_cli.command("restore")
+@click.argument("book_id", type=int)
+def restore_command(book_id: int) -> None:
+    """Bring withdrawn book BOOK_ID back into the catalogue."""
+    _set_available(book_id, True)
+
+
+def _set_available(book_id: int, available: bool) -> None:
+    from app.errors import DomainError
+    from app.lending import service
+
+    try:
+        with db.get_sessionmaker(current_app._get_current_object()).begin() as session:  # type: ignore[attr-defined]
+            book = service.set_available(session, book_id, available, now=clock.now(), actor="system:cli")
+            title = book.title
+    except DomainError:
+        raise click.ClickException(f"no audiobook has the id {book_id} (see `flask --app app media list`)") from None
+    click.echo(f"{'in the catalogue' if available else 'withdrawn'}: {title!r} (book {book_id})")

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from app import audit
 from app.accounts.models import ApiToken, Patron
 from app.circulation.decisions import Decision, ItemFacts, PatronFacts, age_on, can_checkout, can_renew
 from app.circulation.money import Money
@@ -55,13 +56,17 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def find_books(session: Session, *, query: str = "", limit: int = 50, offset: int = 0) -> tuple[list[Audiobook], int]:
-    """Available books, newest first; ``query`` matches title, author or narrator. Returns (page, total)."""
-    where: list[Any] = [Audiobook.available.is_(True)]
+def find_books(session: Session, *, query: str = "", limit: int = 50, offset: int = 0,
+               include_withdrawn: bool = False) -> tuple[list[Audiobook], int]:
+    """Available books (staff: also withdrawn ones), newest first; ``query`` matches title, author or
+    narrator (staff: also the identifier). Returns (page, total)."""
+    where: list[Any] = [] if include_withdrawn else [Audiobook.available.is_(True)]
+    columns = [Audiobook.title, Audiobook.author, Audiobook.narrator]
+    if include_withdrawn:
+        columns.append(Audiobook.identifier)
     for word in query.split()[:8]:
         pattern = _like(word)
-        where.append(or_(*(func.lower(col).like(pattern, escape="\\")
-                           for col in (Audiobook.title, Audiobook.author, Audiobook.narrator))))
+        where.append(or_(*(func.lower(col).like(pattern, escape="\\") for col in columns)))
     total = session.scalar(select(func.count()).select_from(Audiobook).where(*where)) or 0
     page = session.scalars(select(Audiobook).where(*where).order_by(Audiobook.added_at.desc(), Audiobook.id.desc())
                            .limit(limit).offset(offset))
@@ -216,6 +221,25 @@ def _refusal(code: str, decision: Decision) -> DomainError:
     return DomainError(code, 403, reason=decision.reason, **details)
 
 
+def set_available(session: Session, book_id: int, available: bool, *, now: datetime, actor: Any) -> Audiobook:
+    """Withdraw a book from new loans (``available=False``) or bring it back; audited, idempotent.
+
+    A withdrawn book leaves the catalogue, the search and OPDS; it cannot be borrowed or renewed. Loans
+    already made run to their end, so players keep working offline for what a patron borrowed."""
+    book = get_book(session, book_id)
+    if book.available != available:
+        book.available = available
+        audit.record(session, actor=actor, action="lending.audiobook_restored" if available else "lending.audiobook_withdrawn",
+                     now=now, record_type="audiobook", record_id=book.id, identifier=book.identifier)
+        session.flush()
+    return book
+
+
+def active_loan_count(session: Session, book_id: int, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(EbookLoan)
+                          .where(EbookLoan.audiobook_id == book_id, *_active(now))) or 0
+
+
 def borrow(session: Session, patron: Patron, book: Audiobook, *, now: datetime, policy: Policy) -> BorrowResult:
     """Borrow ``book``; borrowing a book already on loan returns that loan (created=False)."""
     key = f"{patron.id}:{book.id}"
@@ -262,6 +286,8 @@ def _renewal_limit(policy: Policy, category: str) -> int:
 def renew(session: Session, patron: Patron, book: Audiobook, *, now: datetime, policy: Policy) -> EbookLoan:
     """A new loan period from now (never shortening the loan), within the policy's renewal limit."""
     loan = require_loan(session, patron.id, book.id, now)
+    if not book.available:  # withdrawn: the loan runs to its end, but no further
+        raise DomainError("not-available", 409)
     rules = policy.rules_for(None, patron_category(patron, _today(policy, now)), MATERIAL_TYPE)
     decision = can_renew(renewals_done=loan.renewals, has_holds=False, patron_barred=False, rules=rules)
     if not decision.allowed:

@@ -15,6 +15,7 @@ from tests.conftest import FIXED_NOW
 
 ADMIN = "admin@demo.kuulo.test"
 LIBRARIAN = "librarian@demo.kuulo.test"
+PRODUCER = "producer@demo.kuulo.test"
 
 
 def reset_token(app: Any, *, card: str | None = None, email: str | None = None) -> str:
@@ -68,6 +69,7 @@ PAGES = [
     PageCase("staff-password", _goto("/staff/password"), who=ADMIN),
     PageCase("audit-log", _goto("/staff/audit"), who=ADMIN),
     PageCase("letters", _goto("/staff/letters"), who=LIBRARIAN),
+    PageCase("audiobook-catalogue-staff", _goto("/staff/audiobooks"), who=PRODUCER),
     PageCase("forbidden", _goto("/staff/audit"), who=LIBRARIAN, status=403),
     PageCase("not-found", _goto("/no-such-page"), status=404),
 ]

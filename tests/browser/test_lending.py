@@ -172,3 +172,26 @@ def test_page_reflows_at_400_percent_zoom(make_context: Any, login_state: Any, l
                         **ZOOMS["400-percent-reflow"]).new_page()
     case.open(page, live_server)
     assert_no_horizontal_scrolling(page)
+
+
+def test_a_producer_withdraws_and_returns_a_book_with_the_keyboard(make_context: Any, login_state: Any,
+                                                                   live_server: Any) -> None:
+    page = make_context(storage_state=login_state("producer@demo.kuulo.test"), locale="en-GB").new_page()
+    page.goto("/staff/audiobooks")
+    skip_to_main(page)
+    tab_to(page, lambda info: info["tag"] == "input" and info["id"] == "q")
+    page.keyboard.type("saga")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    skip_to_main(page)
+    tab_to(page, lambda info: info["text"] == "Withdraw")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "was withdrawn" in page.locator(".flashes").inner_text()
+    assert "En liten saga" not in page.context.new_page().goto(live_server.base_url + "/library").text()
+    skip_to_main(page)
+    tab_to(page, lambda info: info["text"] == "Return to the catalogue")
+    assert_focus_visible(page)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "in the catalogue again" in page.locator(".flashes").inner_text()
