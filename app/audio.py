@@ -300,6 +300,49 @@ def _mp4_tags(audio: Any) -> AudioTags:
                      track_number=track[0][0] if track else None, isbn=_freeform(tags, "ISBN"))
 
 
+# -- cover images ------------------------------------------------------------------------------------
+
+COVER_MAX_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Cover:
+    data: bytes
+    media_type: str  # "image/jpeg" | "image/png" (what OPDS and Readium apps all show)
+
+
+def image_type(data: bytes) -> str | None:
+    """The media type of a JPEG or PNG image, by its content; None for anything else."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    return None
+
+
+def cover_image(data: bytes) -> Cover | None:
+    kind = image_type(data)
+    return Cover(bytes(data), kind) if kind and len(data) <= COVER_MAX_BYTES else None
+
+
+def read_cover(path: Path | str) -> Cover | None:
+    """The cover art embedded in an audio file (ID3 APIC, front cover first; MP4 ``covr``), or None.
+    Only JPEG and PNG are taken; an image that is neither (or over 5 MB) is ignored, not an error."""
+    try:
+        audio = mutagen.File(path)
+    except mutagen.MutagenError:
+        return None
+    tags = getattr(audio, "tags", None)
+    if tags is None:
+        return None
+    if isinstance(tags, ID3):
+        pictures = sorted(tags.getall("APIC"), key=lambda frame: frame.type != 3)  # 3 = front cover
+        candidates = [frame.data for frame in pictures]
+    else:
+        candidates = [bytes(cover) for cover in tags.get("covr", [])]
+    return next((cover for data in candidates if (cover := cover_image(data)) is not None), None)
+
+
 def _mp3_chapters(audio: Any) -> list[Chapter]:
     tags = audio.tags
     if tags is None:

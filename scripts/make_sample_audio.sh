@@ -150,4 +150,21 @@ cat > "$D/ncc.html" <<'EOF'
 </body>
 </html>
 EOF
+# A cover image beside the tracks (ingest takes cover.png or cover.jpg from a book's folder).
+"$PY" - "$D/cover.png" <<'EOF'
+import sys
+from pathlib import Path
+
+import reportlab
+from PIL import Image, ImageDraw, ImageFont
+VERA = Path(reportlab.__file__).parent / "fonts" / "Vera.ttf"  # Bitstream Vera, shipped with reportlab
+image = Image.new("RGB", (300, 450), (22, 52, 96))
+draw = ImageDraw.Draw(image)
+draw.rectangle((16, 16, 283, 433), outline=(245, 236, 210), width=4)
+for y, (text, size) in zip((150, 215, 360), (("En liten", 48), ("saga", 48), ("Sven Författare", 22))):
+    font = ImageFont.truetype(str(VERA), size)
+    width = draw.textlength(text, font=font)
+    draw.text(((300 - width) / 2, y), text, fill=(245, 236, 210), font=font)
+image.save(sys.argv[1], optimize=True)
+EOF
 du -ch "$OUT" | tail -n 1

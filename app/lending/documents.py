@@ -54,7 +54,7 @@ def url(endpoint: str, **values: Any) -> str:
 # Per-book URLs are built from one url_for per endpoint and request (a loans list has 120 of them).
 BOOK_ENDPOINTS = {"manifest": "lending_api.manifest", "borrow": "lending_api.borrow", "renew": "lending_api.renew",
                   "return": "lending_api.return_book", "position": "lending_api.position",
-                  "publication": "lending_opds.publication"}
+                  "publication": "lending_opds.publication", "cover": "lending.cover"}
 BOOK, NUMBER = "987654321", "876543219"
 
 
@@ -144,7 +144,12 @@ def manifest(book: Audiobook, loan: EbookLoan) -> dict[str, Any]:
         "readingOrder": [{"href": track_url(book.id, t.number), "type": t.media_type, "title": t.title,
                           "duration": t.duration, "bitrate": t.bitrate, "size": t.size} for t in book.tracks],
         "toc": _toc(book.id, book.toc or []),
+        **({"resources": [{**cover, "rel": "cover"} for cover in _images(book)]} if book.cover_key else {}),
     }
+
+
+def _images(book: Audiobook) -> list[dict[str, Any]]:
+    return [{"href": book_url("cover", book.id), "type": book.cover_type}] if book.cover_key else []
 
 
 # -- OPDS 2.0 ----------------------------------------------------------------------------------------
@@ -163,7 +168,10 @@ def publication(book: Audiobook, loan: EbookLoan | None) -> dict[str, Any]:
         links.append({"rel": REL_BORROW, "href": book_url("borrow", book.id), "type": OPDS_PUBLICATION,
                       "properties": {"availability": {"state": "available"},
                                      "indirectAcquisition": [{"type": MANIFEST_TYPE}]}})
-    return {"metadata": _metadata(book), "links": links}
+    doc: dict[str, Any] = {"metadata": _metadata(book), "links": links}
+    if book.cover_key:
+        doc["images"] = _images(book)
+    return doc
 
 
 def feed_links(self_url: str) -> list[dict[str, Any]]:

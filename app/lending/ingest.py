@@ -33,12 +33,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import audit
-from app.audio import AudioError, AudioInfo, language_tag, read_audio
+from app.audio import AudioError, AudioInfo, Cover, cover_image, language_tag, read_audio, read_cover
 from app.lending import daisy
 from app.lending.models import Audiobook, AudiobookTrack
 from app.storage import MediaStore
 
 AUDIO_SUFFIXES = (".mp3", ".m4a", ".m4b")
+COVER_FILES = ("cover.jpg", "cover.jpeg", "cover.png", "folder.jpg", "folder.png")  # beside the tracks
+COVER_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png"}
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://kuulo.fi/audiobooks")
 Progress = Callable[[int], Any]
@@ -70,6 +72,7 @@ class SourceBook:
     language: str
     toc: list[dict[str, Any]]
     content_hash: str
+    cover: Cover | None = None  # a cover image file in the folder, else the art embedded in the first track
 
     @property
     def size(self) -> int:
@@ -120,7 +123,7 @@ def _source_files(path: Path) -> tuple[list[Path], list[Path]]:
     if path.is_dir():
         visible = sorted((p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")), key=natural_key)
         audio = [p for p in visible if p.suffix.lower() in AUDIO_SUFFIXES]
-        extra = [p for p in visible if p.suffix.lower() == ".smil" or p.name.lower() == "ncc.html"]
+        extra = [p for p in visible if p.suffix.lower() == ".smil" or p.name.lower() in ("ncc.html", *COVER_FILES)]
         if not audio:
             raise IngestError(path.name, [AudioError("unsupported", path.name, "no MP3, M4A or M4B files")])
         return audio, extra
@@ -174,11 +177,20 @@ def read_source(path: Path | str, identifier: str = "") -> SourceBook:
         content.update(f"{extra.name}\0{_sha256(extra)}\n".encode())
     return SourceBook(path, tuple(tracks), book_identifier(title, author, narrator, first.isbn, identifier),
                       title[:300], author[:300], narrator[:300], language, toc or _chapters_toc(tracks, title),
-                      content.hexdigest())
+                      content.hexdigest(), _cover(extra_files, tracks[0].path))
+
+
+def _cover(extra_files: list[Path], first_track: Path) -> Cover | None:
+    for name in COVER_FILES:  # in order of preference
+        for file in extra_files:
+            if file.name.lower() == name and (cover := cover_image(file.read_bytes())) is not None:
+                return cover
+    return read_cover(first_track)
 
 
 def _stored_intact(store: MediaStore, book: Audiobook) -> bool:
-    return all(store.size(t.storage_key) == t.size for t in book.tracks)
+    return all(store.size(t.storage_key) == t.size for t in book.tracks) and \
+        (book.cover_key is None or store.size(book.cover_key) is not None)
 
 
 def _upload(store: MediaStore, source: SourceBook, prefix: str, progress: Progress | None) -> list[str]:
@@ -190,6 +202,10 @@ def _upload(store: MediaStore, source: SourceBook, prefix: str, progress: Progre
             keys.append(key)
             if progress:
                 progress(track.info.size)
+        if source.cover is not None:
+            key = f"{prefix}/cover{COVER_SUFFIXES[source.cover.media_type]}"
+            store.put_bytes(key, source.cover.data, source.cover.media_type)
+            keys.append(key)
     except BaseException:
         for key in keys:
             store.delete(key)
@@ -206,8 +222,10 @@ def _write_rows(session: Session, book: Audiobook | None, source: SourceBook, ke
         source.language
     book.duration, book.size, book.toc, book.updated_at = source.duration, source.size, source.toc, now
     book.storage_prefix, book.content_hash, book.source_name = prefix, source.content_hash, source.source.name
+    book.cover_key = keys[-1] if source.cover is not None else None
+    book.cover_type = source.cover.media_type if source.cover is not None else None
     rows = {t.number: t for t in book.tracks}
-    for number, (track, key) in enumerate(zip(source.tracks, keys, strict=True), 1):
+    for number, (track, key) in enumerate(zip(source.tracks, keys[:len(source.tracks)], strict=True), 1):
         row = rows.pop(number, None) or AudiobookTrack(number=number)
         if row.id is None:
             book.tracks.append(row)
@@ -224,7 +242,8 @@ def ingest(session: Session, store: MediaStore, source: SourceBook, *, now: date
            progress: Progress | None = None) -> IngestResult:
     """Upload (unless unchanged) and write the rows; the caller commits, then ``finish``/``discard``."""
     book = session.scalar(select(Audiobook).where(Audiobook.identifier == source.identifier))
-    if book is not None and book.content_hash == source.content_hash and _stored_intact(store, book):
+    if book is not None and book.content_hash == source.content_hash and _stored_intact(store, book) \
+            and (book.cover_key is None) == (source.cover is None):  # (ingested before covers were kept)
         if progress:
             progress(source.size)
         return IngestResult(book.id, book.identifier, book.title, "unchanged", None, None)
@@ -237,7 +256,8 @@ def ingest(session: Session, store: MediaStore, source: SourceBook, *, now: date
     try:
         book = _write_rows(session, book, source, keys, prefix, now)
         audit.record(session, actor=actor, action=f"lending.audiobook_{status}", now=now, record_type="audiobook",
-                     record_id=book.id, identifier=book.identifier, tracks=len(keys), source=source.source.name)
+                     record_id=book.id, identifier=book.identifier, tracks=len(source.tracks),
+                     source=source.source.name)
         session.flush()
     except BaseException:
         if new_prefix:

@@ -30,6 +30,9 @@ class Audiobook(Base):
     # Table of contents: [{"title", "track", "start", "children": [...]}] (track 1-based, start in s).
     toc: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     available: Mapped[bool] = mapped_column(Boolean, default=True)  # False = withdrawn from new loans
+    # The cover image in the media store (beside the tracks), when the source had one: JPEG or PNG.
+    cover_key: Mapped[str | None] = mapped_column(String(400))
+    cover_type: Mapped[str | None] = mapped_column(String(40))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

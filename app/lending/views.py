@@ -6,9 +6,10 @@ position sync stay open through any break, like the reader-app API.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -125,6 +126,21 @@ def listen(book_id: int) -> Any:
     start = max(request.args.get("t", 0.0, type=float) or 0.0, 0.0)
     return render_template("lending/player.html", book=found, loan=loan, track=track, start=start,
                            explicit_start="track" in request.args, seconds=documents.seconds)
+
+
+@bp.get("/books/<int:book_id>/cover")
+@db.read_only
+@gate.always_open  # reader apps show the covers of their shelf through a break, too
+def cover(book_id: int) -> Any:
+    """The book's cover image, for OPDS and Readium clients and the pages; cached by browsers and apps."""
+    found = service.get_book(db.session(), book_id)
+    if found.cover_key is None:
+        abort(404)
+    etag = hashlib.sha256(found.cover_key.encode()).hexdigest()[:32]  # the key names the stored version
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=86400"}
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers=headers)
+    return Response(storage.store().get_bytes(found.cover_key), mimetype=found.cover_type, headers=headers)
 
 
 @bp.get("/books/<int:book_id>/tracks/<int:number>")

@@ -39,7 +39,7 @@ def test_cli_ingests_the_three_sample_books_with_a_progress_bar(app, sm):
         for book in books.values():
             for track in book.tracks:
                 assert storage.store(app).size(track.storage_key) == track.size
-    assert len(media_files(app)) == 5  # 1 + 1 + 3 tracks; nothing else
+    assert len(media_files(app)) == 6  # 1 + 1 + 3 tracks and the saga's cover; nothing else
 
 
 def test_daisy_headings_become_a_nested_toc_with_smil_clip_times(app, sm):
@@ -230,6 +230,6 @@ def test_demo_loads_the_samples_once(app, sm):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo"]).exit_code == 0
     files = media_files(app)
-    assert count(sm, Audiobook) == 3 and len(files) == 5
+    assert count(sm, Audiobook) == 3 and len(files) == 6  # 5 tracks, 1 cover
     assert runner.invoke(args=["demo"]).exit_code == 0
     assert count(sm, Audiobook) == 3 and media_files(app) == files

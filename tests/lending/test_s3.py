@@ -38,8 +38,9 @@ def object_keys(bucket) -> list[str]:
 
 def test_full_reader_app_session_on_s3(app, client, books, reader, now, bucket):
     assert isinstance(storage.store(app), storage.S3Store)
-    assert len(object_keys(bucket)) == 5 and not Path(app.config["MEDIA_ROOT"]).exists()
+    assert len(object_keys(bucket)) == 6 and not Path(app.config["MEDIA_ROOT"]).exists()  # 5 tracks, 1 cover
     full_reader_app_session(client, books, reader, now)
+    assert client.get(f"/library/books/{books['daisy']}/cover").data == (DAISY_BOOK / "cover.png").read_bytes()
 
 
 def test_ranges_are_streamed_from_s3(books, reader):
