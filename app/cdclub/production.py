@@ -15,12 +15,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import audit
+from app import audit, db
 from app.accounts.models import Patron
 from app.cdclub import calendar, catalogue, service
 from app.cdclub.discs import disc_count
@@ -41,8 +39,7 @@ JOB_ACTOR = "system:cdclub"
 
 def _insert_ignore(session: Session, model: Any, values: dict[str, Any], keys: list[str]) -> None:
     """INSERT … ON CONFLICT DO NOTHING on the unique ``keys`` (safe when two workers race)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    session.execute(db.insert_ignoring_conflicts(session, model.__table__, index_elements=tuple(keys)), values)
 
 
 # ---- runs and titles -------------------------------------------------------------------------

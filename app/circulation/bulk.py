@@ -15,10 +15,10 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ARRAY, Integer, Table, any_, bindparam, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+
+from app import db
 
 SMALL = 100  # fewer rows than this (a request's fee, a test) take SQLAlchemy's ordinary path
 
@@ -31,8 +31,7 @@ def insert_once(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
     connection = session.connection()
     dialect = connection.dialect
     if len(rows) < SMALL:
-        insert = pg_insert if dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(table).on_conflict_do_nothing(index_elements=keys), list(rows))
+        session.execute(db.insert_ignoring_conflicts(session, table, index_elements=tuple(keys)), list(rows))
         return
     if dialect.name == "postgresql":
         names = list(rows[0]) + [c.key for c in table.columns if c.default is not None and c.key not in rows[0]]
@@ -41,7 +40,7 @@ def insert_once(session: Session, table: Table, rows: Sequence[dict[str, Any]], 
             f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM {tmp} '
             f'ON CONFLICT ({", ".join(_quote(k) for k in keys)}) DO NOTHING'))
         return
-    statement = sqlite_insert(table).on_conflict_do_nothing(index_elements=keys)
+    statement = db.insert_ignoring_conflicts(session, table, index_elements=tuple(keys))
     compiled = statement.compile(dialect=dialect, column_keys=list(rows[0]), for_executemany=True)
     names = list(compiled.positiontup or ())
     connection.exec_driver_sql(compiled.string, [tuple(v) for v in _converted(connection, table, names, rows)])

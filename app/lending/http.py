@@ -44,8 +44,11 @@ def _encoded_loans(_scheme: str, _host: str, _root: str, max_renewals: int,
     return encode({"loans": [documents.loan_json(service.LoanView.of_row(row), max_renewals) for row in rows]})
 
 
-def etag_response(body: bytes, etag: str, mimetype: str = "application/json") -> Response:
-    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache", "Vary": "Authorization"}
+def etag_response(body: bytes, etag: str, mimetype: str = "application/json", *, public_seconds: int = 0) -> Response:
+    """``body`` with its strong ETag, or 304 when the client has it. Private and revalidated each time (a
+    patron's data), unless ``public_seconds``: then anyone may cache it that long (a cover image)."""
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, no-cache", "Vary": "Authorization"} \
+        if not public_seconds else {"ETag": f'"{etag}"', "Cache-Control": f"public, max-age={public_seconds}"}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
     return Response(body, mimetype=mimetype, headers=headers)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -20,7 +20,7 @@ from app.errors import DomainError, validation_problem
 from app.i18n import current_language
 from app.lending import documents, service
 from app.lending.auth import current_closure
-from app.lending.http import parse_position, policy
+from app.lending.http import etag_response, parse_position, policy
 from app.lending.messages import refusal_text
 from app.lending.streaming import track_response
 
@@ -137,10 +137,9 @@ def cover(book_id: int) -> Any:
     if found.cover_key is None:
         abort(404)
     etag = hashlib.sha256(found.cover_key.encode()).hexdigest()[:32]  # the key names the stored version
-    headers = {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=86400"}
     if request.if_none_match.contains(etag):
-        return Response(status=304, headers=headers)
-    return Response(storage.store().get_bytes(found.cover_key), mimetype=found.cover_type, headers=headers)
+        return etag_response(b"", etag, public_seconds=86400)  # 304 without reading the store
+    return etag_response(storage.store().get_bytes(found.cover_key), etag, found.cover_type, public_seconds=86400)
 
 
 @bp.get("/books/<int:book_id>/tracks/<int:number>")

@@ -12,11 +12,9 @@ from typing import Any
 
 from itsdangerous import BadSignature
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app import audit
+from app import audit, db
 from app.accounts.models import Patron
 from app.errors import DomainError
 from app.gate import COMPONENTS
@@ -90,7 +88,5 @@ def stop_notices(session: Session, token: str, *, now: datetime) -> None:
         raise DomainError("status-link-invalid", 404) from None
     if session.get(Patron, patron_id) is None:
         raise DomainError("status-link-invalid", 404)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(NoticeOptOut).values(patron_id=patron_id, created_at=now)
-                    .on_conflict_do_nothing(index_elements=["patron_id"]))
+    session.execute(db.insert_ignoring_conflicts(session, NoticeOptOut.__table__, index_elements=("patron_id",)),
+                    {"patron_id": patron_id, "created_at": now})
