@@ -99,13 +99,6 @@ def _identity_or_none(raw: Any, today: date) -> IdentityCode | None:
         return None
 
 
-def existing_record(session: Session, id_hash: str) -> PatronRecord | None:
-    """The patron with this identity-code hash, with the registration facts when registered here."""
-    row = session.execute(select(Patron, Registration).outerjoin(Registration, Registration.patron_id == Patron.id)
-                          .where(Patron.national_id_hash == id_hash)).first()
-    return PatronRecord(row[0], row[1]) if row is not None else None
-
-
 # Registration's hot path is Core statements built once: the ORM's unit of work cost more than the SQL.
 _P, _R = Patron.__table__, Registration.__table__
 _REG_LIBRARY, _HOME_LIBRARY = Library.__table__.alias("registering_library"), Library.__table__.alias("home_library")
@@ -114,14 +107,15 @@ _REGISTERED = (select(_P.c.id, _P.c.name, _P.c.card_number, _P.c.email, _P.c.bir
                       func.coalesce(_REG_LIBRARY.c.name, _HOME_LIBRARY.c.name, ""), _R.c.registered_by_id)
                .select_from(_P.outerjoin(_R, _R.c.patron_id == _P.c.id)
                             .outerjoin(_REG_LIBRARY, _REG_LIBRARY.c.id == _R.c.library_id)
-                            .outerjoin(_HOME_LIBRARY, _HOME_LIBRARY.c.id == _P.c.home_library_id))
-               .where(_P.c.national_id_hash == bindparam("id_hash")))
+                            .outerjoin(_HOME_LIBRARY, _HOME_LIBRARY.c.id == _P.c.home_library_id)))
+_REGISTERED_BY_HASH = _REGISTERED.where(_P.c.national_id_hash == bindparam("id_hash"))
+_REGISTERED_BY_CARD = _REGISTERED.where(_P.c.card_number == bindparam("card"), _P.c.kind == "person")
 _INSERT_REGISTRATION = insert(_R)
 
 
 def registered(session: Session, id_hash: str) -> Registered | None:
     """The facts of the patron with this identity-code hash, or None."""
-    row = session.execute(_REGISTERED, {"id_hash": id_hash}).first()
+    row = session.execute(_REGISTERED_BY_HASH, {"id_hash": id_hash}).first()
     return Registered(*row) if row is not None else None
 
 
@@ -206,28 +200,27 @@ def _send_credentials(session: Session, patron: Registered, language: str, setti
 # ----------------------------------------------------------------- lookups for librarians
 
 def find_by_identity_code(session: Session, raw_code: str, *, staff: StaffUser, now: datetime,
-                          settings: RegistrationSettings) -> PatronRecord | None:
+                          settings: RegistrationSettings) -> Registered | None:
     """Raises RegistrationInvalid for a malformed code. Every lookup is audited (found or not)."""
     try:
         identity = parse_identity_code(raw_code, local_date(now))
     except FieldError as err:
         raise RegistrationInvalid({"national_id": [err.code]}) from err
-    record = existing_record(session, identity_hash(settings.identity_key, identity.value))
-    _audit_lookup(session, staff, now, "identity_code", record)
-    return record
+    found = registered(session, identity_hash(settings.identity_key, identity.value))
+    _audit_lookup(session, staff, now, "identity_code", found)
+    return found
 
 
-def find_by_card_number(session: Session, card_number: str, *, staff: StaffUser, now: datetime) -> PatronRecord | None:
-    card = "".join((card_number or "").split())
-    patron = session.scalar(select(Patron).where(Patron.card_number == card, Patron.kind == "person"))
-    record = None if patron is None else PatronRecord(patron, registration_of(session, patron.id))
-    _audit_lookup(session, staff, now, "card_number", record)
-    return record
+def find_by_card_number(session: Session, card_number: str, *, staff: StaffUser, now: datetime) -> Registered | None:
+    row = session.execute(_REGISTERED_BY_CARD, {"card": "".join((card_number or "").split())}).first()
+    found = Registered(*row) if row is not None else None
+    _audit_lookup(session, staff, now, "card_number", found)
+    return found
 
 
-def _audit_lookup(session: Session, staff: StaffUser, now: datetime, method: str, record: PatronRecord | None) -> None:
+def _audit_lookup(session: Session, staff: StaffUser, now: datetime, method: str, found: Registered | None) -> None:
     audit.record(session, actor=staff, action="registration.looked_up", now=now, record_type="patron",
-                 record_id=record.patron.id if record else "", method=method, found=record is not None)
+                 record_id=found.patron_id if found else "", method=method, found=found is not None)
 
 
 def registration_of(session: Session, patron_id: int) -> Registration | None:

@@ -48,12 +48,12 @@ def new_registration() -> Any:
     return render_template("registration/result.html", outcome=outcome, facts=outcome.registered)
 
 
-def _search_page(record: Any = None, searched: str = "", status: int = 200, **forms_: Any) -> Any:
+def _search_page(found: Any = None, searched: str = "", status: int = 200, **forms_: Any) -> Any:
     code_form = forms_.get("code_form") or forms.IdentityCodeSearchForm(prefix="code", formdata=None)
     card_form = forms_.get("card_form") or forms.CardSearchForm(prefix="card", formdata=None)
     code_form.national_id.data = ""
     return render_template("registration/search.html", code_form=code_form, card_form=card_form,
-                           record=record, facts=record.facts if record else None, searched=searched), status
+                           facts=found, searched=searched), status
 
 
 @bp.get("/staff/registrations/search")
@@ -75,7 +75,7 @@ def search_by_identity_code() -> Any:
         form.show_errors(err.errors)
         return _search_page(code_form=form, status=422)
     db.session().commit()
-    return _search_page(record=record, searched="identity_code")
+    return _search_page(found=record, searched="identity_code")
 
 
 @bp.post("/staff/registrations/search/card")
@@ -87,7 +87,7 @@ def search_by_card() -> Any:
     record = service.find_by_card_number(db.session(), form.card_number.data or "", staff=current_user,
                                          now=clock.now())
     db.session().commit()
-    return _search_page(record=record, searched="card_number", card_form=form)
+    return _search_page(found=record, searched="card_number", card_form=form)
 
 
 @bp.get("/staff/registrations/<int:patron_id>")
