@@ -235,9 +235,11 @@ def set_available(session: Session, book_id: int, available: bool, *, now: datet
     return book
 
 
-def active_loan_count(session: Session, book_id: int, now: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(EbookLoan)
-                          .where(EbookLoan.audiobook_id == book_id, *_active(now))) or 0
+def active_loan_counts(session: Session, book_ids: list[int], now: datetime) -> dict[int, int]:
+    """Current loans per book, for every book in ``book_ids`` (0 when none), in one query."""
+    counts = dict(session.execute(select(EbookLoan.audiobook_id, func.count()).group_by(EbookLoan.audiobook_id)
+                                  .where(EbookLoan.audiobook_id.in_(book_ids), *_active(now))).all())
+    return {book_id: counts.get(book_id, 0) for book_id in book_ids}
 
 
 def borrow(session: Session, patron: Patron, book: Audiobook, *, now: datetime, policy: Policy) -> BorrowResult:

@@ -25,7 +25,7 @@ def books() -> Any:
     session, now = db.session(), clock.now()
     found, total = service.find_books(session, query=query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
                                       include_withdrawn=True)
-    loans = {book.id: service.active_loan_count(session, book.id, now) for book in found}
+    loans = service.active_loan_counts(session, [book.id for book in found], now)
     return render_template("lending/staff_books.html", books=found, loans=loans, total=total, query=query,
                            page=page, pages=max(1, -(-total // PAGE_SIZE)))
 
