@@ -22,6 +22,7 @@ def test_a_producer_withdraws_a_book_and_returns_it(client, sm, now, books, read
 
     page = client.get("/staff/audiobooks")
     assert page.status_code == 200 and title in page.text and "In the catalogue" in page.text
+    assert "<td>1</td>" in page.text and page.text.count("<td>0</td>") == 2  # current loans: 1, 0, 0
     found = client.get(f"/staff/audiobooks?q={title.split()[0]}")
     assert title in found.text
     done = client.post(f"/staff/audiobooks/{book}/withdraw", follow_redirects=True)
