@@ -12,6 +12,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
+    from app.platform import contract
 
     app.config.from_object(config.DefaultConfig)
     app.config.from_prefixed_env("KUULO")
@@ -31,6 +32,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     gate.init_app(app)
     cli.init_app(app)
     navigation.init_app(app)
+    contract.install_converters(app)  # before any blueprint: ids beyond the database's range are 404
+    contract.init_app(app)
     for blueprint in (core.bp, accounts_views.bp, accounts_api.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.bp,):

@@ -8,9 +8,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
-from app import audit, clock, db, openapi
+from app import audit, clock, db
 from app.accounts.auth import staff_required
 from app.notify import service as notify
+from app.platform import apidocs, openapi
 
 bp = Blueprint("core", __name__)
 
@@ -33,7 +34,13 @@ def healthz() -> Any:
 
 @bp.get("/api/openapi.json")
 def openapi_document() -> Any:
-    return jsonify(openapi.document(request.url_root.rstrip("/")))
+    return jsonify(openapi.document(current_app, request.url_root.rstrip("/")))
+
+
+@bp.get("/api/docs")
+def api_docs() -> Any:
+    doc = openapi.document(current_app, request.url_root.rstrip("/"))
+    return render_template("core/api_docs.html", doc=doc, operations=apidocs.operations(doc))
 
 
 @bp.get("/staff/audit")

@@ -103,6 +103,7 @@ def api_staff(*roles: str) -> Callable[[F], F]:
             g.api_user = user
             return view(*args, **kwargs)
 
+        wrapped.api_auth = "staff"  # type: ignore[attr-defined]  # read by the OpenAPI document
         return wrapped  # type: ignore[return-value]
 
     return decorator
@@ -120,4 +121,5 @@ def api_patron(view: F) -> F:
         g.api_patron, g.api_token = patron, tok
         return view(*args, **kwargs)
 
+    wrapped.api_auth = "patron"  # type: ignore[attr-defined]
     return wrapped  # type: ignore[return-value]

@@ -80,6 +80,7 @@ def reader_required(view: F) -> F:
         g.reader = patron
         return view(*args, **kwargs)
 
+    wrapped.api_auth = "reader"  # type: ignore[attr-defined]  # read by the OpenAPI document
     return wrapped  # type: ignore[return-value]
 
 

@@ -10,21 +10,28 @@ from flask_babel import gettext as _
 from app import clock, db, gate
 from app.accounts.auth import api_staff
 from app.errors import problem, validation_problem
+from app.platform.contract import Header, operation
 from app.registration import idempotency, service
 from app.registration.messages import messages
-from app.registration.openapi_doc import describe
+from app.registration.schemas import RegistrationRequest, RegistrationResult
 from app.registration.validation import RegistrationInvalid
 from app.registration.views import settings
 
 bp = Blueprint("registration_api", __name__, url_prefix="/api/v1")
 gate.declare(bp, "registration")
-describe()
+
+IDEMPOTENCY_KEY = Header(
+    "Idempotency-Key", "draft-ietf-httpapi-idempotency-key-header: a Structured Field string such as "
+    "\"8e03978e-40d5-43e8-bc93-6894a57f9324\" (a UUID is recommended). Keys are per staff user and kept at least "
+    "24 hours. Same key and same body: the stored response is replayed (same status and body). Same key, "
+    "different body: 422. Same key while the first request runs: 409.", max_length=257)
 
 
 def outcome_json(outcome: service.RegistrationOutcome) -> dict[str, Any]:
     facts = outcome.registered
-    return {"patron_id": facts.patron_id, "card_number": facts.card_number, "created": outcome.created,
-            "registered_at": facts.registered_at.isoformat(), "registered_by_library": facts.library_name}
+    return RegistrationResult(patron_id=facts.patron_id, card_number=facts.card_number, created=outcome.created,
+                              registered_at=facts.registered_at,
+                              registered_by_library=facts.library_name).model_dump(mode="json")
 
 
 def register(body: dict[str, Any]) -> Response:
@@ -43,10 +50,25 @@ def register(body: dict[str, Any]) -> Response:
 
 @bp.post("/registrations")
 @api_staff("librarian")
-def create_registration() -> Any:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return problem(400, "bad-request", _("Send the registration as a JSON object."))
+@operation(
+    "Register a patron (remote registration by a librarian of a member library)",
+    description="Registers a person once. An identity code already registered is an answer, not an error: 200 "
+                "with created=false and the existing patron. Concurrent identical requests create exactly one "
+                "patron.",
+    tags=["registration"], body=RegistrationRequest, headers=(IDEMPOTENCY_KEY,),
+    responses={201: (RegistrationResult, "Registered; the credentials are emailed once"),
+               200: (RegistrationResult, "Already registered (created=false): the existing patron"),
+               400: "Not a JSON object, or a malformed Idempotency-Key",
+               403: "Not a librarian, the staff account belongs to no library, or not a staff token",
+               409: "A request with this Idempotency-Key is still running (Retry-After)",
+               422: "Field errors (`errors`: field and message) — also the identity code's check character, "
+                    "temporary codes and the guardian rules for under-15s — or an Idempotency-Key reused with "
+                    "another body"})
+def create_registration(body: RegistrationRequest) -> Any:
+    return registration_answer(body.model_dump(exclude_none=True))
+
+
+def registration_answer(body: dict[str, Any]) -> Response:
     try:
         key = idempotency.key_from_headers(request.headers.getlist("Idempotency-Key"))
     except idempotency.KeyInvalid:

@@ -1,0 +1,1 @@
+"""Platform pieces every domain stands on (the HTTP API contract, request bodies), apart from the domains."""
