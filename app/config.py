@@ -28,6 +28,8 @@ class DefaultConfig:
     # closed on every request.
     DATABASE_POOL_SIZE = 20
     DATABASE_PING_AFTER_SECONDS = 5  # a pooled connection idle this long is pinged before use
+    # While the database cannot be reached, every route answers 503 with this Retry-After (seconds).
+    DATABASE_DOWN_RETRY_AFTER_SECONDS = 30
     # Public base URL used in emails and feeds (links must work outside a request).
     BASE_URL = "http://127.0.0.1:5000"
     # Languages offered in the switcher, in this order; the first is the fallback.
@@ -76,6 +78,12 @@ class DefaultConfig:
     WTF_CSRF_TIME_LIMIT = None
     # Scheduler: run jobs in this process only when explicitly started with `flask jobs run`.
     SCHEDULER_TIMEZONE = "Europe/Helsinki"
+    # A running job renews its lock every JOB_HEARTBEAT_SECONDS; a lock not renewed for JOB_STALE_SECONDS
+    # (at least twice the heartbeat) belongs to a dead process and is taken over at once.
+    JOB_HEARTBEAT_SECONDS = 15
+    JOB_STALE_SECONDS = 60
+    # Extra modules (dotted names) whose ``JOBS`` list joins the schedule: a site's own jobs, the tests' jobs.
+    JOB_MODULES: list[str] = []
     # Tests and demos only: a fixed ISO datetime that replaces the wall clock for requests and jobs.
     FAKE_NOW = ""
     # Institutions: how long a reviewer's claim keeps others out; the processing target; link and upload limits.

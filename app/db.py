@@ -6,6 +6,8 @@ flush.
 """
 from __future__ import annotations
 
+import select
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -140,31 +142,38 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def make_engine(url: str, echo: bool = False, pool_size: int = 20, ping_after_seconds: float = 5) -> Engine:
+    # hide_parameters: an error's message (and the log of a failed request) never carries the bound values —
+    # names, addresses, identity-code hashes. The SQL with its placeholders is kept.
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
+        engine = create_engine(url, echo=echo, hide_parameters=True,
+                               connect_args={"check_same_thread": False, "timeout": 30},
                                **({} if memory else {"pool_size": pool_size, "max_overflow": pool_size}))
         _configure_sqlite(engine)
         return engine
     # connect_timeout: a database host that hangs must not hold /status before it falls back to the snapshot.
     # LIFO: under light load the same few connections serve, the rest age out of use (and get pinged).
-    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True,
-                           connect_args={"connect_timeout": 5})
-    _ping_when_idle(engine, ping_after_seconds)
+    engine = create_engine(url, echo=echo, hide_parameters=True, pool_size=pool_size, max_overflow=pool_size,
+                           pool_use_lifo=True, connect_args={"connect_timeout": 5})
+    _ping_when_needed(engine, ping_after_seconds)
     return engine
 
 
 IDLE_SINCE = "kuulo_idle_since"
 
 
-def _ping_when_idle(engine: Engine, after_seconds: float) -> None:
-    """Pre-ping a pooled connection on checkout only when it sat unused for ``after_seconds`` (0: always).
+def _ping_when_needed(engine: Engine, after_seconds: float) -> None:
+    """Pre-ping a pooled connection on checkout only when it may be dead: it sat unused for ``after_seconds``
+    (0: always), or the server has written to it while it sat in the pool.
 
     A connection that went back to the pool a moment ago is as alive as it was then; pinging it anyway
-    (``pool_pre_ping``) cost a round trip on every checkout — two per registration. One idle long enough
-    for the server to have restarted or dropped it is pinged, and a dead one is replaced before use. A
-    restart while connections are busy fails those statements, as it would anyway, and SQLAlchemy's
-    disconnect handling then recycles the whole pool.
+    (``pool_pre_ping``) cost a round trip on every checkout — two per registration. A server that stops or
+    restarts says goodbye on every connection (PostgreSQL's "terminating connection" and the end of the
+    stream), so an idle connection with something to read is pinged even when it was used a moment ago:
+    one poll(2) call, no round trip, and the first request after a short restart gets a fresh connection
+    instead of an error. A dead one is replaced before use. A restart while connections are busy fails those
+    statements, as it would anyway (503, see ``unreachable``), and SQLAlchemy's disconnect handling then
+    recycles the whole pool.
     """
 
     @event.listens_for(engine, "checkin")
@@ -174,12 +183,63 @@ def _ping_when_idle(engine: Engine, after_seconds: float) -> None:
     @event.listens_for(engine, "checkout")
     def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         since = record.info.pop(IDLE_SINCE, None)
-        if since is None or time.monotonic() - since < after_seconds:
-            return  # a new connection, or one in use a moment ago
+        if since is None:
+            return  # a new connection
+        if time.monotonic() - since < after_seconds and not _server_wrote(dbapi_connection):
+            return  # in use a moment ago, and the server has not hung up since
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as err:
             raise exc.DisconnectionError() from err  # the pool replaces it and checks out again
+
+
+def _server_wrote(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket has something to read (or hung up): nothing is expected on an
+    idle connection but a goodbye — or, rarely, a notice, which the ping then reads."""
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:  # closed: let the ping find out
+        return True
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+# SQLite result codes that mean the database cannot be used right now, not that a statement was wrong:
+# BUSY, LOCKED (a writer held the lock past the busy timeout), IOERR, FULL (disk), CANTOPEN (file or volume gone).
+_SQLITE_UNAVAILABLE = {5, 6, 10, 13, 14}
+# PostgreSQL SQLSTATE classes: 08 connection exception, 53 insufficient resources (too many connections,
+# disk full), 57P shutting down or starting up (admin_shutdown, crash_shutdown, cannot_connect_now).
+_POSTGRES_UNAVAILABLE = ("08", "53", "57P")
+
+
+def error_classes(app: Flask) -> tuple[type[BaseException], ...]:
+    """The exceptions a database failure can surface as: SQLAlchemy's, and the driver's own (a raw pooled
+    connection, as ``Prepared`` uses, raises those unwrapped)."""
+    return exc.SQLAlchemyError, engine(app).dialect.loaded_dbapi.Error
+
+
+def unreachable(error: BaseException) -> bool:
+    """Whether ``error`` says that the database cannot be reached or used right now — stopped, restarting,
+    out of connections, its file gone — rather than that a statement or its data was wrong."""
+    if isinstance(error, exc.TimeoutError | exc.DisconnectionError):
+        return True  # no pooled connection came free in time, or none could be made
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        return isinstance(error, sqlite3.OperationalError) and code is not None and code & 0xFF in _SQLITE_UNAVAILABLE
+    kinds = {cls.__name__ for cls in type(error).__mro__}  # DB-API names, whatever the driver
+    if "InterfaceError" in kinds:
+        return True  # psycopg: "the connection is closed"
+    if "OperationalError" not in kinds:
+        return False
+    sqlstate = getattr(error, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith(_POSTGRES_UNAVAILABLE)  # None: the client lost or never had it
 
 
 def _configure_sqlite(engine: Engine) -> None:

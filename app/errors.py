@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, json, render_template, request
+from flask import Flask, Response, current_app, g, json, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+
+from app import db, log_privacy
 
 PROBLEM_BASE = "https://kuulo.fi/problems/"
 
@@ -27,6 +29,7 @@ TITLES: dict[str, Any] = {
     "validation-error": _l("Some fields need correcting."),
     "too-many-requests": _l("Too many attempts. Try again later."),
     "service-unavailable": _l("The service is temporarily unavailable."),
+    "payment-provider-unavailable": _l("The payment service cannot be reached. Please try again later."),
     "server-error": _l("Something went wrong on our side. Nothing was saved."),
     "csrf": _l("The form had expired or was sent from elsewhere. Please send it again."),
     "account-locked": _l("Too many wrong attempts: the card is locked for a while."),
@@ -45,7 +48,7 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, status: int | None = None, **params: Any) -> None:
+    def __init__(self, code: str, /, status: int | None = None, **params: Any) -> None:
         super().__init__(code)
         self.code = code
         if status is not None:
@@ -54,14 +57,16 @@ class DomainError(Exception):
 
 
 def wants_json() -> bool:
-    if request.path.startswith("/api/"):
-        return True
+    if request.path.startswith("/api/") or request.path == "/opds" or request.path.startswith("/opds/"):
+        return True  # JSON APIs, and OPDS catalogues (JSON documents for reader apps)
     best = request.accept_mimetypes.best_match(["text/html", "application/json", "application/problem+json"])
     return best in ("application/json", "application/problem+json")
 
 
-def problem(status: int, type_: str, detail: str | None = None, headers: dict[str, str] | None = None,
+def problem(status: int, type_: str, detail: str | None = None, /, headers: dict[str, str] | None = None,
             **extra: Any) -> Response:
+    """RFC 9457 problem+json. ``extra`` members never replace type, title, status, instance or a given
+    ``detail`` (an ``extra`` detail — a DomainError's param — is used when none is given)."""
     title = TITLES.get(type_)
     body = {"type": PROBLEM_BASE + type_, "title": str(title) if title else type_.replace("-", " "),
             "status": status}
@@ -69,7 +74,8 @@ def problem(status: int, type_: str, detail: str | None = None, headers: dict[st
         body["detail"] = detail
     if request:
         body["instance"] = request.path
-    body.update(extra)
+    for key, value in extra.items():
+        body.setdefault(key, value)
     resp = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     for k, v in (headers or {}).items():
         resp.headers[k] = v
@@ -84,11 +90,15 @@ def validation_problem(errors: dict[str, list[str]]) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    log_privacy.install()  # an error's log record never quotes personal data
+
     @app.errorhandler(DomainError)
     def _domain_error(err: DomainError) -> Any:
         title = TITLES.get(err.code)
         if wants_json():
-            return problem(err.status, err.code, str(title) if title else None, **err.params)
+            params = {k: v for k, v in err.params.items() if k != "headers"}
+            detail = params.pop("detail", None) or (str(title) if title else None)
+            return problem(err.status, err.code, detail, **params)
         return render_template("errors/error.html", status=err.status, title=title or TITLES.get(
             STATUS_TYPES.get(err.status, "bad-request")), err=err), err.status
 
@@ -108,8 +118,37 @@ def init_app(app: Flask) -> None:
             resp.headers[k] = v
         return resp
 
+    for error_class in db.error_classes(app):
+        app.register_error_handler(error_class, _database_error)
+
     @app.errorhandler(500)
     def _server_error(err: Exception) -> Any:
         if wants_json():
             return problem(500, "server-error")
         return render_template("errors/error.html", status=500, title=TITLES["server-error"], err=err), 500
+
+
+def _database_error(err: Exception) -> Any:
+    """503 while the database cannot be reached; any other database error stays a 500 (re-raised, logged)."""
+    if not db.unreachable(err):
+        raise err
+    current_app.logger.warning("database unreachable (%s): %s %s answered 503", type(err).__name__,
+                               request.method, request.path)
+    return database_unavailable()
+
+
+def database_unavailable() -> Response:
+    """The answer of every route while the database is down: 503, Retry-After and the status page's link."""
+    status_url = current_app.config["BASE_URL"].rstrip("/") + "/status"
+    headers = {"Retry-After": str(int(current_app.config.get("DATABASE_DOWN_RETRY_AFTER_SECONDS", 30))),
+               "Link": f'<{request.script_root}/status>; rel="status"'}
+    detail = _("Kuulo cannot reach its database at the moment. Nothing was saved. Please try again in a "
+               "moment; the status page tells more.")
+    if wants_json():
+        return problem(503, "service-unavailable", detail, headers=headers, status_page=status_url)
+    login_manager = getattr(current_app, "login_manager", None)
+    if login_manager is not None:  # whoever is logged in cannot be looked up now: the page is as for a visitor
+        g._login_user = login_manager.anonymous_user()
+    body = render_template("errors/unavailable.html", title=TITLES["service-unavailable"],
+                           status_url=request.script_root + "/status")
+    return Response(body, status=503, headers=headers)
