@@ -280,12 +280,13 @@ def render(result: Any, op: Operation) -> Any:
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in every route: at most PostgreSQL's integer, so a larger id is a 404, not a crash."""
+    """``<int:…>`` in every route: at most PostgreSQL's integer, so a larger id is a 404, not a crash.
 
-    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
-                 signed: bool = False) -> None:
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=PG_INT_MAX if max is None else max,
-                         signed=signed)
+    The bound is in the regular expression itself: a number out of range then matches no rule at all (a
+    converter that refused it later would make werkzeug answer 405 for the rule's other methods)."""
+
+    regex = (r"(?:\d{1,9}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}"
+             r"|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7])")
 
 
 def install_converters(app: Flask) -> None:

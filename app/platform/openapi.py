@@ -13,10 +13,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from werkzeug.routing import Rule
 
-from app.platform.contract import PG_INT_MAX, Operation, Problem, declared
+from app.platform.contract import PG_INT_MAX, IdConverter, Operation, Problem, declared
 
 API_PREFIX = "/api/"
-UNDOCUMENTED_PREFIXES = ("/api/v2/",)  # the Statuspage-shaped status API documents itself (Statuspage's)
 SELF = ("/api/openapi.json", "/api/docs")
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 SCHEMES = {
@@ -53,7 +52,7 @@ def api_routes(app: Flask) -> Iterator[Route]:
     """Every (path, method) under /api/ that the document covers, with its declaration (None: undeclared)."""
     for rule in app.url_map.iter_rules():
         path = openapi_path(rule.rule)
-        if not path.startswith(API_PREFIX) or path.startswith(UNDOCUMENTED_PREFIXES) or path in SELF:
+        if not path.startswith(API_PREFIX) or path in SELF:
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             yield Route(path, method, rule.endpoint, rule, declared(app.view_functions.get(rule.endpoint)))
@@ -186,7 +185,7 @@ def _path_parameters(rule: Rule) -> list[dict[str, Any]]:
     params = []
     for name in sorted(rule.arguments, key=rule.rule.find):
         converter = rule._converters.get(name)  # noqa: SLF001 - werkzeug keeps them here
-        if converter is not None and converter.regex == r"\d+":
+        if isinstance(converter, IdConverter):
             schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": PG_INT_MAX}
         else:
             schema = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}

@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Blueprint
 
-from app import gate, openapi
-from app.errors import problem
+from app import gate
+from app.platform.contract import operation
 from app.status import rendering, statuspage
+from app.status.schemas import StatusDocument, StatusQuery
 from app.status.serving import serve
 
 bp = Blueprint("status_api", __name__)
@@ -22,18 +23,20 @@ _LISTS = {"summary": "page, components, unresolved incidents, upcoming and activ
           "scheduled-maintenances": "the 50 most recent maintenance windows",
           "scheduled-maintenances/upcoming": "windows still scheduled",
           "scheduled-maintenances/active": "windows in progress or verifying"}
-openapi.add_paths({f"/api/v2/{endpoint}.json": {"get": {
-    "summary": f"Status page (Statuspage v2 shape): {what}", "tags": ["status"], "security": [],
-    "parameters": [{"name": "lang", "in": "query", "required": False,
-                    "schema": {"type": "string", "enum": ["fi", "sv", "en"]}}],
-    "responses": {"200": {"description": "The document, in the shape of Atlassian Statuspage's public API v2",
-                          "content": {"application/json": {"schema": {"type": "object"}}}}}}}
-    for endpoint, what in _LISTS.items()})
 
 
-@bp.get("/api/v2/<path:endpoint>.json")
-@gate.always_open
-def document(endpoint: str) -> Any:
-    if endpoint not in statuspage.ENDPOINTS:
-        return problem(404, "not-found")
-    return serve(rendering.api_key(endpoint))
+def _view(endpoint: str) -> Any:
+    def answer(query: StatusQuery) -> Any:
+        return serve(rendering.api_key(endpoint))
+
+    answer.__name__ = "document_" + endpoint.replace("/", "_").replace("-", "_")
+    return operation(f"Status page (Statuspage v2 shape): {_LISTS[endpoint]}", tags=["status"],
+                     query=StatusQuery,
+                     responses={200: (StatusDocument, "The document, in the shape of Atlassian Statuspage's "
+                                                      "public API v2 (answered from a snapshot while the "
+                                                      "database is down)")})(gate.always_open(answer))
+
+
+assert tuple(_LISTS) == statuspage.ENDPOINTS  # every endpoint the renderer makes has its route
+for _endpoint in _LISTS:
+    bp.add_url_rule(f"/api/v2/{_endpoint}.json", view_func=_view(_endpoint), methods=["GET"])
