@@ -85,6 +85,7 @@ class Header:
     name: str
     description: str
     max_length: int = 1000
+    pattern: str | None = None  # a regular expression the whole value must match
 
 
 @dataclass

@@ -121,7 +121,8 @@ def _operation(app: Flask, route: Route, refs: dict[Any, Any]) -> dict[str, Any]
     out["security"] = [{name: []} for name in schemes]
     params = _path_parameters(route.rule) + _query_parameters(op) + [
         {"name": h.name, "in": "header", "required": False, "description": h.description,
-         "schema": {"type": "string", "maxLength": h.max_length}} for h in op.headers]
+         "schema": {"type": "string", "minLength": 1, "maxLength": h.max_length,
+                    **({"pattern": h.pattern} if h.pattern else {})}} for h in op.headers]
     if params:
         out["parameters"] = params
     if op.body is not None:

@@ -24,7 +24,9 @@ IDEMPOTENCY_KEY = Header(
     "Idempotency-Key", "draft-ietf-httpapi-idempotency-key-header: a Structured Field string such as "
     "\"8e03978e-40d5-43e8-bc93-6894a57f9324\" (a UUID is recommended). Keys are per staff user and kept at least "
     "24 hours. Same key and same body: the stored response is replayed (same status and body). Same key, "
-    "different body: 422. Same key while the first request runs: 409.", max_length=257)
+    "different body: 422. Same key while the first request runs: 409.", max_length=257,
+    pattern="^(?:" + idempotency.SF_STRING_RE.pattern[1:-1].replace(")*)", ")+)") + "|"
+            + idempotency.SF_TOKEN_RE.pattern[1:-1] + ")$")
 
 
 def outcome_json(outcome: service.RegistrationOutcome) -> dict[str, Any]:
