@@ -136,8 +136,10 @@ class DefaultConfig:
     CIRCULATION_NIGHTLY_WORKERS = 0
     CIRCULATION_DUE_SOON_DAYS = 3
     CIRCULATION_CANCELLED_HOLDS_VISIBLE_DAYS = 3
-    # Upper limit for request bodies (uploads of signed consent documents, audio via API).
-    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    # Upper limit for request bodies: None = the largest upload (a signed consent document) plus 1 MiB of form
+    # fields; JSON API bodies are limited to API_JSON_MAX_BYTES. Larger bodies are answered 413.
+    MAX_CONTENT_LENGTH: int | None = None
+    API_JSON_MAX_BYTES = 1024 * 1024
 
 
 def is_production(config: dict) -> bool:

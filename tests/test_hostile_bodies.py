@@ -134,3 +134,13 @@ def test_ids_beyond_the_databases_integer_are_422_in_bodies(client, sm, now):
     assert list(fields(problem_of(resp, 422))) == ["club_id"]
     resp = client.post("/api/v1/club-memberships", json={"club_id": "1"}, headers={"Authorization": f"Bearer {raw}"})
     assert list(fields(problem_of(resp, 422))) == ["club_id"]
+
+
+def test_an_upload_larger_than_the_document_limit_is_413_before_anything_is_read(app, client):
+    limit = app.config["INSTITUTIONS_DOCUMENT_MAX_BYTES"]
+    assert app.config["MAX_CONTENT_LENGTH"] == limit + 1024 * 1024
+    body = b"x" * (limit + 2 * 1024 * 1024)
+    resp = client.post("/institutions/apply", data=body, headers={"Content-Type": "multipart/form-data; boundary=x",
+                                                                   "Accept-Language": "en"})
+    assert resp.status_code == 413 and resp.mimetype == "text/html"
+    assert "too large" in resp.text

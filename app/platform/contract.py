@@ -298,6 +298,8 @@ def install_converters(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     app.config.setdefault("API_CHECK_RESPONSES", bool(app.config.get("TESTING")))
     limit = int(app.config.get("API_JSON_MAX_BYTES", 1024 * 1024))
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = int(app.config["INSTITUTIONS_DOCUMENT_MAX_BYTES"]) + 1024 * 1024
 
     @app.before_request
     def _json_body_limit() -> None:
