@@ -1,59 +1,134 @@
-"""Outbox delivery job: claims due messages, sends them, records the outcome. Safe to run twice.
+"""Outbox delivery job: one sender claims each message under a lease, sends it, records the outcome.
 
-Each message is claimed (status ``sending`` with a lease) and committed before it is sent, so a
-second scheduler or a re-run never picks it up at the same time; a message whose send failed goes
-back to ``pending`` with exponential backoff; one whose process died mid-send is retried after its
-lease ends with the same Message-ID.
+A run claims one message at a time (owner and lease, committed), confirms it still owns it right before
+the hand-over to SMTP (renewing the lease for the hand-over), and records the outcome only while it
+still owns it. A run that outlives a lease loses that message to a successor and does not send it; a
+sender that died leaves its message to be taken over when the lease runs out. Delivery is therefore
+at-least-once only across a crash between the server's "250" and the commit (or a hand-over that
+outlasts its lease); the copy carries the same Message-ID (``channels.message_id``).
 """
 from __future__ import annotations
 
+import logging
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.notify.channels import Channel, DeliveryError
+from app.notify.channels import Channel, ClaimLost, DeliveryError
 from app.notify.models import OutboxMessage
 
-LEASE = timedelta(minutes=5)
+log = logging.getLogger("kuulo.notify")
+
+# Short: a message whose sender died waits this long before another run takes it over. A channel asks
+# for longer right before its hand-over when that may take longer (SMTP: six of its timeouts).
+LEASE = timedelta(minutes=2)
 BATCH = 100
+SENT_CHANNELS = ("email", "sms")
 
 
-def claim_due(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
-    due = (or_(OutboxMessage.status == "pending",
-               (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < now)))
-    rows = session.scalars(select(OutboxMessage).where(due, OutboxMessage.channel.in_(("email", "sms")),
-                                                       OutboxMessage.next_attempt_at <= now)
-                           .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)).all()
-    for row in rows:
-        row.status, row.lease_until = "sending", now + LEASE
-    return [r.id for r in rows]
+def new_owner() -> str:
+    """A name for one delivery run, unique across hosts and processes."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(6)}"
+
+
+def _due(t: datetime) -> Any:
+    """Waiting and past its backoff, or held by a sender whose lease ran out (died or hung)."""
+    taken_over = (OutboxMessage.status == "sending") & (OutboxMessage.lease_until < t)
+    return (or_(OutboxMessage.status == "pending", taken_over) & OutboxMessage.channel.in_(SENT_CHANNELS)
+            & (OutboxMessage.next_attempt_at <= t))
+
+
+def claim_due(session: Session, now: datetime, limit: int = BATCH, *, owner: str = "",
+              lease: timedelta = LEASE) -> list[int]:
+    """Claim up to ``limit`` due messages for ``owner`` until ``now + lease``; their ids. Each claim counts
+    as an attempt, so a message whose senders keep dying also ends as failed.
+
+    PostgreSQL locks the candidates (a concurrent claim skips them) and the UPDATE re-checks that they
+    are due; SQLite runs one writing transaction at a time. (One ``UPDATE … WHERE id IN (SELECT … LIMIT
+    n FOR UPDATE SKIP LOCKED)`` would not do: PostgreSQL may run the subquery again per row and claim
+    more than ``n``.)"""
+    ids = session.scalars(select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
+                          .with_for_update(skip_locked=True)).all()
+    if not ids:
+        return []
+    stmt = (update(OutboxMessage).where(OutboxMessage.id.in_(ids), _due(now))
+            .values(status="sending", lease_owner=owner or new_owner(), lease_until=now + lease,
+                    attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id).execution_options(synchronize_session=False))
+    return sorted(session.scalars(stmt))
+
+
+def _while_held(sm: sessionmaker[Session], message_id: int, owner: str, **values: Any) -> bool:
+    """Write ``values`` if ``owner`` still holds the message (a successor changes the owner); whether it did."""
+    with sm.begin() as session:
+        result = session.execute(update(OutboxMessage)
+                                 .where(OutboxMessage.id == message_id, OutboxMessage.lease_owner == owner,
+                                        OutboxMessage.status == "sending")
+                                 .values(**values).execution_options(synchronize_session=False))
+        return result.rowcount == 1
+
+
+def run_clock(now: datetime) -> Callable[[], datetime]:
+    """``now`` advanced by the whole seconds this run has taken: leases keep time in a long run, and a
+    short run (a test) keeps exactly ``now``."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=int(time.monotonic() - started))
 
 
 def deliver_outbox(sm: sessionmaker[Session], now: datetime, channels: dict[str, Channel],
-                   max_attempts: int = 8, backoff_seconds: int = 60) -> dict[str, int]:
-    with sm.begin() as session:
-        ids = claim_due(session, now)
+                   max_attempts: int = 8, backoff_seconds: int = 60, *, lease: timedelta = LEASE,
+                   clock: Callable[[], datetime] | None = None, owner: str = "") -> dict[str, int]:
+    """Send due email and SMS, one claimed message at a time, up to ``BATCH`` of them. ``clock`` tells
+    the time as the run goes on (default: ``run_clock(now)``)."""
+    clock = clock or run_clock(now)
+    owner = owner or new_owner()
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    for message_id in ids:
+    for _ in range(BATCH):
+        t = clock()
         with sm.begin() as session:
-            message = session.get(OutboxMessage, message_id)
-            assert message is not None
-            try:
-                channels[message.channel].send(message)
-            except DeliveryError as exc:
-                message.attempts += 1
-                message.last_error = str(exc)[:500]
-                if message.attempts >= max_attempts:
-                    message.status = "failed"
-                    counts["failed"] += 1
-                else:
-                    message.status = "pending"
-                    message.next_attempt_at = now + timedelta(seconds=backoff_seconds * 2 ** (message.attempts - 1))
-                    counts["retry"] += 1
-                message.lease_until = None
-                continue
-            message.attempts += 1
-            message.status, message.sent_at, message.lease_until, message.last_error = "sent", now, None, ""
-            counts["sent"] += 1
+            claimed = claim_due(session, t, 1, owner=owner, lease=lease)
+            message = session.get(OutboxMessage, claimed[0]) if claimed else None
+        if message is None:
+            break
+        outcome = _deliver_one(sm, message, owner, channels, lease, clock, max_attempts, backoff_seconds)
+        if outcome:
+            counts[outcome] += 1
     return counts
+
+
+def _deliver_one(sm: sessionmaker[Session], message: OutboxMessage, owner: str, channels: dict[str, Channel],
+                 lease: timedelta, clock: Callable[[], datetime], max_attempts: int, backoff_seconds: int) -> str:
+    """Send one claimed message; what this run did with it: "sent", "retry", "failed", or "" (taken over
+    before the hand-over, so not sent here)."""
+    if message.attempts > max_attempts:  # its senders died mid-send each time: stop trying
+        values: dict[str, Any] = dict(status="failed", last_error="delivery interrupted; it may have been sent")
+        outcome = "failed"
+    else:
+        try:
+            channels[message.channel].send(
+                message, lambda hold: _while_held(sm, message.id, owner, lease_until=clock() + max(lease, hold)))
+        except ClaimLost:
+            log.warning("outbox message %s: taken over by another sender before the hand-over; not sent by "
+                        "this one", message.id)
+            return ""
+        except DeliveryError as exc:
+            values = dict(last_error=str(exc)[:500])
+            if message.attempts >= max_attempts:
+                values["status"], outcome = "failed", "failed"
+            else:
+                backoff = timedelta(seconds=backoff_seconds * 2 ** (message.attempts - 1))
+                values.update(status="pending", next_attempt_at=clock() + backoff)
+                outcome = "retry"
+        else:
+            values, outcome = dict(status="sent", sent_at=clock(), last_error=""), "sent"
+    if not _while_held(sm, message.id, owner, lease_until=None, lease_owner="", **values):
+        log.warning("outbox message %s: taken over by another sender while this one sent it (outcome %s, "
+                    "not recorded); a copy carries the same Message-ID", message.id, outcome)
+    return outcome

@@ -11,6 +11,7 @@ from app.db import Base, UTCDateTime
 
 CHANNELS = ("email", "sms", "letter")
 # pending → sending → sent; letters: pending → printed; failed after OUTBOX_MAX_ATTEMPTS.
+# "sending" is held by one sender (``lease_owner``) until ``lease_until``; then another may take it over.
 STATES = ("pending", "sending", "sent", "failed", "printed", "cancelled")
 
 
@@ -30,6 +31,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The delivery run that holds the message while it is "sending" ("host:pid:random"; "" when none).
+    lease_owner: Mapped[str] = mapped_column(String(100), default="", server_default="")
     last_error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
