@@ -8,7 +8,20 @@ from flask import Flask
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    from app import cli, config, core, db, domains, errors, gate, i18n, navigation, security, storage
+    from app import (
+        cli,
+        config,
+        core,
+        db,
+        domains,
+        errors,
+        gate,
+        i18n,
+        navigation,
+        ratelimit,
+        security,
+        storage,
+    )
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
@@ -40,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         security.csrf.exempt(blueprint)  # bearer/basic-authenticated JSON: no cookies, no CSRF
     for domain in domains.installed():
         domain.init_app(app)  # each domain registers its blueprints (JSON ones CSRF-exempt)
+    ratelimit.init_app(app)  # last: it wraps view functions the blueprints registered
     return app
 
 

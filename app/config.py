@@ -140,6 +140,17 @@ class DefaultConfig:
     # fields; JSON API bodies are limited to API_JSON_MAX_BYTES. Larger bodies are answered 413.
     MAX_CONTENT_LENGTH: int | None = None
     API_JSON_MAX_BYTES = 1024 * 1024
+    # Rate limits per client address on the anonymous endpoints (app/ratelimit.py), answered 429 with Retry-After.
+    # On/off; None = on, except under TESTING (the suite posts many times; a test turns them on itself).
+    RATELIMIT_ENABLED: bool | None = None
+    # Where the counters live: "memory://" (each process its own) or redis://host:6379/0 (shared by all instances).
+    RATELIMIT_STORAGE_URL = "memory://"
+    # Prefix of the counters' keys, so that deployments sharing one Redis count apart.
+    RATELIMIT_KEY_PREFIX = "kuulo"
+    # Public submissions (institution applications, web and API; status subscriptions; reset requests).
+    RATELIMIT_SUBMISSIONS = "10/minute;100/hour"
+    # Sign-ins: the reader apps' POST /api/v1/token and the login pages (each card also has its own lockout).
+    RATELIMIT_SIGN_IN = "30/minute"
 
 
 def is_production(config: dict) -> bool:
