@@ -1,21 +1,30 @@
-"""The one schedule of Kuulo, and the runner.
+"""The one schedule of Kuulo, the runner, and the job locks that keep two runs of a job apart.
 
-``flask --app app jobs run`` starts APScheduler in its own process (run exactly one per site, or
-more: a database lease per job means two schedulers never run the same job at once).
-``flask --app app jobs run-once NAME`` runs one job now; ``flask --app app jobs list`` shows them.
+``flask --app app jobs run`` starts APScheduler in its own process (run one per site, or more: a lock
+per job in the database means two schedulers never run the same job at once).
+``flask --app app jobs run-once [--force] NAME`` runs one job now; ``flask --app app jobs list`` shows them.
 Every job gets ``now`` from the runner and is safe to run twice.
+
+A lock is a short lease that a heartbeat thread renews while the job runs. A lock whose holder is dead
+— a process of this host (same boot and PID namespace) that is gone, or a heartbeat older than
+``JOB_STALE_SECONDS`` — is taken over at once; a live holder is respected.
 """
 from __future__ import annotations
 
+import importlib
+import logging
 import os
 import socket
+import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +32,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import clock, db
 from app.scheduler_models import JobLock, JobRun
+
+log = logging.getLogger(__name__)
+
+EXIT_SKIPPED = 75  # sysexits' EX_TEMPFAIL: a live process holds the job; try again later
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,8 @@ class Job:
     # False: the runner opens one transaction and calls func(session, now).
     # True: func(app, sessionmaker, now) manages its own transactions (e.g. one per message).
     own_transactions: bool = False
+    # Unused: a lock now lives as long as its heartbeat (JOB_STALE_SECONDS). Kept so that the domains'
+    # job lists need not change at once.
     lease: timedelta = field(default=timedelta(minutes=30))
 
 
@@ -54,7 +69,7 @@ def _purge_expired(session: Session, now: datetime) -> Any:
 JOBS: list[Job] = [
     # Sends pending emails and SMS from the outbox; retries with backoff while SMTP is down.
     Job("deliver-outbox", _deliver_outbox, {"trigger": "interval", "minutes": 1},
-        "Send pending email and SMS from the outbox", own_transactions=True, lease=timedelta(minutes=10)),
+        "Send pending email and SMS from the outbox", own_transactions=True),
     # Deletes used/expired one-time links and long-expired tokens and throttle rows.
     Job("purge-expired-credentials", _purge_expired, {"trigger": "cron", "hour": 3, "minute": 15},
         "Delete expired one-time links, tokens and login throttles"),
@@ -71,20 +86,133 @@ def _collect_domain_jobs() -> None:
                 JOBS.append(job)
 
 
-def find(name: str) -> Job:
+def jobs_of(app: Flask | None = None) -> list[Job]:
+    """The schedule: ``JOBS``, every domain's jobs, and the jobs of the app's ``JOB_MODULES``."""
     _collect_domain_jobs()
-    for job in JOBS:
+    extra = [job for module in (app.config.get("JOB_MODULES") or [] if app else [])
+             for job in importlib.import_module(module).JOBS]
+    return JOBS + [job for job in extra if not any(j.name == job.name for j in JOBS)]
+
+
+def find(name: str, app: Flask | None = None) -> Job:
+    if app is None and has_app_context():
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for job in jobs_of(app):
         if job.name == name:
             return job
     raise KeyError(name)
 
 
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+@dataclass(frozen=True)
+class Process:
+    """A lock's holder: host name and PID, and the scope in which that PID names this process."""
+
+    host: str
+    pid: int
+    scope: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.host}:{self.pid}"
 
 
-def acquire(sm: sessionmaker[Session], name: str, holder: str, now: datetime, lease: timedelta) -> bool:
-    """Lease the job's lock row; an atomic conditional UPDATE decides between concurrent schedulers."""
+def this_process() -> Process:
+    return Process(socket.gethostname(), os.getpid(), pid_scope())
+
+
+def pid_scope() -> str:
+    """Host name, boot id and PID namespace: a PID means one process only within one of these (a container
+    has its own namespace, a reboot starts over), so only there may a holder's PID be looked up."""
+    parts = [socket.gethostname()]
+    for read in (lambda: Path("/proc/sys/kernel/random/boot_id").read_text().strip(),
+                 lambda: os.readlink("/proc/self/ns/pid")):
+        try:
+            parts.append(read())
+        except OSError:
+            parts.append("")
+    return "|".join(parts)[:200]
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (a zombie — killed, not yet reaped — does not count)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+_running: dict[str, Heartbeat] = {}  # the runs in progress in this process, by token
+
+
+def running(name: str) -> Heartbeat | None:
+    """The heartbeat of this process's run of job ``name``, while it runs."""
+    return next((beat for beat in list(_running.values()) if beat.name == name), None)
+
+
+def _holder_alive(lock: JobLock) -> bool:
+    if lock.pid == os.getpid():  # our own PID: a run of ours, or a dead predecessor whose PID we reuse
+        return lock.token in _running
+    return pid_alive(lock.pid or 0)
+
+
+def _when(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else "?"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of trying to take a job's lock, with the lock's previous (or current) holder."""
+
+    acquired: bool
+    token: str  # the new run's, when acquired
+    state: str  # what the lock was: free | stale | dead | alive (not taken) | forced
+    holder: str = ""
+    since: datetime | None = None
+    heartbeat_at: datetime | None = None
+
+    def describe(self) -> str:
+        held = f"{self.holder} (since {_when(self.since)}, last heartbeat {_when(self.heartbeat_at)})"
+        if self.state == "alive":
+            return (f"held by {held}, which is alive; wait for it to finish, or take the lock with "
+                    "`flask --app app jobs run-once --force`")
+        if self.state == "forced":
+            return f"--force: took the lock from {held}" if self.holder else "--force: the lock was free"
+        if self.state == "dead":
+            return f"took over the lock of {held}: that process is gone"
+        if self.state == "stale":
+            return f"took over the lock of {held}: its heartbeat stopped"
+        return "the lock was free"
+
+
+def _state(lock: JobLock, me: Process, now: datetime, force: bool) -> str:
+    if force:
+        return "forced"
+    if lock.locked_until is None:
+        return "free"
+    if lock.locked_until < now:
+        return "stale"
+    if lock.pid and lock.pid_scope == me.scope and not _holder_alive(lock):
+        return "dead"
+    return "alive"
+
+
+def _claim_of(lock: JobLock, acquired: bool, token: str, state: str) -> Claim:
+    return Claim(acquired, token, state, lock.holder, lock.acquired_at, lock.heartbeat_at)
+
+
+def acquire(sm: sessionmaker[Session], name: str, me: Process, now: datetime, stale: timedelta, *,
+            force: bool = False) -> Claim:
+    """Take job ``name``'s lock for ``me`` when it is free, its holder is dead, or ``force``. The UPDATE
+    compares the token seen, so of two schedulers that try at once one wins, the other is told who holds it."""
+    token = uuid.uuid4().hex
     with sm.begin() as session:
         if session.get(JobLock, name) is None:
             try:
@@ -92,27 +220,119 @@ def acquire(sm: sessionmaker[Session], name: str, holder: str, now: datetime, le
                     session.execute(insert(JobLock).values(name=name, holder="", locked_until=None))
             except IntegrityError:
                 pass
-        free = (JobLock.locked_until.is_(None)) | (JobLock.locked_until < now)
-        result = session.execute(update(JobLock).where(JobLock.name == name, free)
-                                 .values(holder=holder, locked_until=now + lease))
+        read = select(JobLock).where(JobLock.name == name).execution_options(populate_existing=True)
+        lock = session.scalars(read).one()
+        state = _state(lock, me, now, force)
+        if state == "alive":
+            return _claim_of(lock, False, "", state)
+        claim = _claim_of(lock, True, token, state)
+        same = [JobLock.name == name]
+        if not force:
+            same.append(JobLock.token.is_(None) if lock.token is None else JobLock.token == lock.token)
+            if state in ("free", "stale"):  # and no heartbeat came in between
+                same.append(JobLock.locked_until.is_(None) | (JobLock.locked_until < now))
+        taken = session.execute(update(JobLock).where(*same).values(
+            holder=me.label, pid=me.pid, pid_scope=me.scope, token=token, acquired_at=now, heartbeat_at=now,
+            locked_until=now + stale))
+        if taken.rowcount == 1:
+            return claim
+        return _claim_of(session.scalars(read).one(), False, "", "alive")
+
+
+def renew(sm: sessionmaker[Session], name: str, token: str, now: datetime, stale: timedelta) -> bool:
+    """One heartbeat: extend the lock of run ``token``. False when the lock is no longer the run's."""
+    with sm.begin() as session:
+        result = session.execute(update(JobLock).where(JobLock.name == name, JobLock.token == token)
+                                 .values(heartbeat_at=now, locked_until=now + stale))
         return result.rowcount == 1
 
 
-def release(sm: sessionmaker[Session], name: str, holder: str) -> None:
+def release(sm: sessionmaker[Session], name: str, token: str) -> None:
     with sm.begin() as session:
-        session.execute(update(JobLock).where(JobLock.name == name, JobLock.holder == holder)
-                        .values(holder="", locked_until=None))
+        session.execute(update(JobLock).where(JobLock.name == name, JobLock.token == token).values(
+            holder="", locked_until=None, token=None, pid=None, pid_scope=None, acquired_at=None,
+            heartbeat_at=None))
 
 
-def run_job(app: Flask, name: str, now: datetime | None = None) -> JobRun:
-    job = find(name)
+class Heartbeat:
+    """Renews a run's lock every ``interval`` seconds from a daemon thread (each beat a transaction on a
+    connection of its own), from ``start()`` until ``stop()``; it stops by itself when the lock was taken."""
+
+    def __init__(self, sm: sessionmaker[Session], name: str, token: str, interval: float, stale: timedelta,
+                 wall_clock: Callable[[], datetime]) -> None:
+        self.sm, self.name, self.token, self.interval, self.stale = sm, name, token, interval, stale
+        self.wall_clock = wall_clock
+        self.beats = 0  # heartbeats written
+        self.lost = False  # the lock was taken from this run (--force)
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"kuulo-heartbeat:{name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        # A beat stuck in the database does no harm after release: it names a token that no longer holds.
+        self._thread.join(timeout=self.interval + 5)
+
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait_for_beats(self, count: int, timeout: float) -> bool:
+        """Until ``count`` heartbeats were written (or the lock was lost); False after ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.beats >= count or self.lost, timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                ours = renew(self.sm, self.name, self.token, self.wall_clock(), self.stale)
+            except Exception:  # the database away for a moment: the next beat tries again
+                log.exception("heartbeat of job %s failed", self.name)
+                continue
+            with self._changed:
+                self.beats += 1 if ours else 0
+                self.lost = not ours
+                self._changed.notify_all()
+            if not ours:
+                log.error("job %s lost its lock to another run (--force); this run goes on to its end", self.name)
+                return
+
+
+def lock_settings(config: Any) -> tuple[float, timedelta]:
+    """(heartbeat interval in seconds, staleness) from JOB_HEARTBEAT_SECONDS and JOB_STALE_SECONDS."""
+    interval, stale = float(config["JOB_HEARTBEAT_SECONDS"]), float(config["JOB_STALE_SECONDS"])
+    if not 0 < 2 * interval <= stale:
+        raise ValueError("KUULO_JOB_STALE_SECONDS must be at least twice KUULO_JOB_HEARTBEAT_SECONDS (> 0), "
+                         "or a live job would look dead between two heartbeats")
+    return interval, timedelta(seconds=stale)
+
+
+def _wall_clock(app: Flask) -> datetime:
+    with app.app_context():
+        return clock.now()
+
+
+def run_job(app: Flask, name: str, now: datetime | None = None, *, force: bool = False,
+            report: Callable[[str], None] | None = None) -> JobRun:
+    """Run job ``name`` under its lock, with a heartbeat; a skipped run's summary says who holds the lock.
+    ``report`` hears of a lock taken over (default: the log)."""
+    job = find(name, app)
     sm = db.get_sessionmaker(app)
+    interval, stale = lock_settings(app.config)
     with app.app_context():
         now = now or clock.now()
-        holder = holder_name()
+        me = this_process()
         started = clock.now()
-        if not acquire(sm, name, holder, started, job.lease):
-            return _log_run(sm, name, holder, now, started, "skipped", "already running elsewhere")
+        claim = acquire(sm, name, me, started, stale, force=force)
+        if not claim.acquired:
+            return _log_run(sm, name, me.label, now, started, "skipped", claim.describe())
+        if claim.state != "free":
+            (report or log.warning)(f"{name}: {claim.describe()}")
+        heartbeat = _running[claim.token] = Heartbeat(sm, name, claim.token, interval, stale,
+                                                      lambda: _wall_clock(app))
+        heartbeat.start()
         try:
             if job.own_transactions:
                 result = job.func(app, sm, now)
@@ -120,11 +340,13 @@ def run_job(app: Flask, name: str, now: datetime | None = None) -> JobRun:
                 with sm.begin() as session:
                     result = job.func(session, now)
         except Exception as exc:
-            _log_run(sm, name, holder, now, started, "error", f"{exc.__class__.__name__}: {exc}")
+            _log_run(sm, name, me.label, now, started, "error", f"{exc.__class__.__name__}: {exc}")
             raise
         finally:
-            release(sm, name, holder)
-        return _log_run(sm, name, holder, now, started, "ok", str(result if result is not None else ""))
+            heartbeat.stop()
+            _running.pop(claim.token, None)
+            release(sm, name, claim.token)
+        return _log_run(sm, name, me.label, now, started, "ok", str(result if result is not None else ""))
 
 
 def _log_run(sm: sessionmaker[Session], name: str, holder: str, now: datetime, started: datetime, status: str,
@@ -146,22 +368,31 @@ jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
 @jobs_cli.command("list")
 def list_command() -> None:
     """List every scheduled job with its trigger."""
-    _collect_domain_jobs()
-    for job in JOBS:
+    for job in jobs_of(current_app._get_current_object()):  # type: ignore[attr-defined]
         click.echo(f"{job.name:32} {job.trigger}  # {job.comment}")
 
 
 @jobs_cli.command("run-once")
 @click.argument("name")
 @click.option("--now", "now_text", default="", help="ISO datetime to run as (default: the clock)")
-def run_once_command(name: str, now_text: str) -> None:
-    """Run job NAME once, now."""
+@click.option("--force", is_flag=True,
+              help="Take the job's lock whatever its state. Its holder may still be running: check it first.")
+def run_once_command(name: str, now_text: str, force: bool) -> None:
+    """Run job NAME once, now.
+
+    Exit status: 0 done; 75 skipped, because a live process holds the job's lock (named on stderr);
+    1 the job failed.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        find(name)
+        find(name, app)
     except KeyError:
         raise click.UsageError(f"no job {name!r}; see `flask --app app jobs list`") from None
     now = datetime.fromisoformat(now_text) if now_text else None
-    run = run_job(current_app._get_current_object(), name, now)  # type: ignore[attr-defined]
+    run = run_job(app, name, now, force=force, report=lambda text: click.echo(text, err=True))
+    if run.status == "skipped":
+        click.echo(f"{name}: skipped: {run.summary}", err=True)
+        raise click.exceptions.Exit(EXIT_SKIPPED)
     click.echo(f"{name}: {run.status} {run.summary}")
 
 
@@ -171,12 +402,13 @@ def run_command() -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    lock_settings(app.config)  # refuse bad settings at start, not at the first run
     scheduler = BlockingScheduler(timezone=app.config["SCHEDULER_TIMEZONE"])
-    _collect_domain_jobs()
-    for job in JOBS:
+    jobs = jobs_of(app)
+    for job in jobs:
         scheduler.add_job(run_job, args=[app, job.name], id=job.name, name=job.comment, coalesce=True,
                           max_instances=1, misfire_grace_time=300, **job.trigger)
-    click.echo(f"scheduler started with {len(JOBS)} jobs; Ctrl+C stops it")
+    click.echo(f"scheduler started with {len(jobs)} jobs; Ctrl+C stops it")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

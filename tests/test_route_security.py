@@ -7,7 +7,7 @@ from tests import factories
 
 PUBLIC_STAFF = {"/staff/login"}
 # JSON routes that answer without a token, by design.
-PUBLIC_API = re.compile(r"^/api/(openapi\.json|v2/.*|v1/token|v1/clubs.*|v1/institution-applications)$")
+PUBLIC_API = re.compile(r"^/api/(openapi\.json|docs|v2/.*|v1/token|v1/clubs.*|v1/institution-applications)$")
 
 
 def concrete(rule) -> str:
