@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from app.gate import Closure
 from app.lending.models import Audiobook, EbookLoan, ListeningPosition
+from app.lending.schemas import LocatorLocations, Position, PositionLocator
 from app.lending.service import LoanView
 
 AUDIOBOOK_PROFILE = "https://readium.org/webpub-manifest/profiles/audiobook"
@@ -94,14 +95,15 @@ def position_json(position: ListeningPosition | None, book: Audiobook) -> dict[s
     tracks = {t.number: t for t in book.tracks}
     track = tracks.get(position.track)
     before = sum(t.duration for t in book.tracks if t.number < position.track)
-    href = track_url(book.id, position.track)
-    locator: dict[str, Any] = {"href": href, "type": track.media_type if track else "audio/mpeg",
-                               "locations": {"fragments": [f"t={seconds(position.offset_seconds)}"]}}
+    progress: dict[str, float] = {}
     if track and track.duration and book.duration:
-        locator["locations"]["progression"] = round(min(position.offset_seconds / track.duration, 1), 4)
-        locator["locations"]["totalProgression"] = round(min((before + position.offset_seconds) / book.duration, 1), 4)
-    return {"track": position.track, "offset": position.offset_seconds, "recorded_at": iso(position.recorded_at),
-            "device": position.device, "locator": locator}
+        progress = {"progression": round(min(position.offset_seconds / track.duration, 1), 4),
+                    "totalProgression": round(min((before + position.offset_seconds) / book.duration, 1), 4)}
+    locations = LocatorLocations(fragments=[f"t={seconds(position.offset_seconds)}"], **progress)
+    locator = PositionLocator(href=track_url(book.id, position.track),
+                              type=track.media_type if track else "audio/mpeg", locations=locations)
+    return Position(track=position.track, offset=position.offset_seconds, recorded_at=iso(position.recorded_at),
+                    device=position.device, locator=locator).model_dump(mode="json", exclude_none=True)
 
 
 # -- Readium Web Publication Manifest (audiobook profile) ------------------------------------------

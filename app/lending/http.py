@@ -1,16 +1,14 @@
-"""What the reader-app API, OPDS and the web pages share at the edge: the configured loan policy,
-JSON answers with an ETag (cheap polling), and reading a listening position from a request body."""
+"""What the reader-app API, OPDS and the web pages share at the edge: the configured loan policy and JSON
+answers with an ETag (cheap polling). The bodies themselves are declared in app/lending/schemas.py."""
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from flask import Response, current_app, request
 
-from app import clock
 from app.circulation.policy import Policy
 from app.lending import documents, service
 
@@ -53,34 +51,3 @@ def etag_response(body: bytes, etag: str, mimetype: str = "application/json", *,
         return Response(status=304, headers=headers)
     return Response(body, mimetype=mimetype, headers=headers)
 
-
-def parse_position(body: Any) -> dict[str, Any]:
-    """{"track", "offset", "recorded_at"?, "device"?} or a Readium locator {"href", "locations": {"fragments"}}."""
-    errors: dict[str, list[str]] = {}
-    body = body if isinstance(body, dict) else {}
-    locator = body.get("locator") if isinstance(body.get("locator"), dict) else body
-    track, offset = body.get("track"), body.get("offset")
-    if track is None and isinstance(locator.get("href"), str):
-        tail = locator["href"].split("#")[0].rstrip("/").rsplit("/", 1)[-1]
-        track = int(tail) if tail.isdigit() else None
-        fragments = (locator.get("locations") or {}).get("fragments") or []
-        offset = next((f[2:] for f in fragments if isinstance(f, str) and f.startswith("t=")), offset)
-    try:
-        track = int(track)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        errors["track"] = ["a track number is required"]
-    try:
-        offset = float(offset)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        errors["offset"] = ["an offset in seconds is required"]
-    recorded_at = clock.now()
-    if body.get("recorded_at"):
-        try:
-            recorded_at = datetime.fromisoformat(str(body["recorded_at"]).replace("Z", "+00:00"))
-            if recorded_at.tzinfo is None:
-                raise ValueError
-        except ValueError:
-            errors["recorded_at"] = ["an ISO 8601 date-time with a time zone"]
-    if errors:
-        raise ValueError(errors)
-    return {"track": track, "offset": offset, "recorded_at": recorded_at, "device": str(body.get("device", ""))}

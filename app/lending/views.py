@@ -20,9 +20,11 @@ from app.errors import DomainError, validation_problem
 from app.i18n import current_language
 from app.lending import documents, service
 from app.lending.auth import current_closure
-from app.lending.http import etag_response, parse_position, policy
+from app.lending.http import etag_response, policy
 from app.lending.messages import refusal_text
+from app.lending.schemas import PositionUpdate
 from app.lending.streaming import track_response
+from app.platform.contract import read_body
 
 bp = Blueprint("lending", __name__, url_prefix="/library")
 gate.declare(bp, "web_library")
@@ -166,8 +168,11 @@ def position(book_id: int) -> Any:
     if request.method == "GET":
         current = service.get_position(session, current_user.id, book_id)
         return jsonify({"position": documents.position_json(current, found)})
+    update = read_body(PositionUpdate)  # the reader-app API's body and rules (app/lending/api.py)
+    if not isinstance(update, PositionUpdate):
+        return update
     try:
-        values = parse_position(request.get_json(silent=True) or {})
+        values = update.values(clock.now())
     except ValueError as exc:
         return validation_problem(exc.args[0])
     saved = service.save_position(session, current_user, found, now=clock.now(), **values)

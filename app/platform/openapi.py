@@ -150,6 +150,8 @@ def responses(app: Flask, route: Route, refs: dict[Any, Any]) -> dict[int, dict[
             content = {reply.content_type: {"schema": refs[reply.model]}}
             content.update({kind: {"schema": {"type": "object"}} for kind in reply.also})
             entry["content"] = content
+        elif reply.content_type != "application/json" or reply.also:  # bytes (audio, HTML): types, no schema
+            entry["content"] = {kind: {} for kind in (reply.content_type, *reply.also)}
         if reply.headers:
             entry["headers"] = {name: {"schema": {"type": "string"}} for name in reply.headers}
         out[status] = entry
@@ -233,9 +235,10 @@ def check_response(resp: Response) -> Response:
         return resp
     if resp.mimetype not in content:
         raise ContractBroken(f"{where} answered {resp.status_code} as {resp.mimetype}, declared {sorted(content)}")
-    if resp.direct_passthrough or resp.is_streamed or not resp.mimetype.endswith("json"):
+    schema = content[resp.mimetype].get("schema")
+    if schema is None or resp.direct_passthrough or resp.is_streamed or not resp.mimetype.endswith("json"):
         return resp
-    _validator(doc, content[resp.mimetype]["schema"]).validate(resp.get_json(force=True))
+    _validator(doc, schema).validate(resp.get_json(force=True))
     return resp
 
 
