@@ -45,9 +45,10 @@ class Body(BaseModel):
 
 
 class Query(BaseModel):
-    """Base of query-string models: values arrive as text, so numbers are read from it."""
+    """Base of query-string models: values arrive as text, so numbers are read from it. A parameter the
+    operation does not take is refused (422), so a misspelt filter never silently lists everything."""
 
-    model_config = ConfigDict(extra="ignore", str_max_length=1000)
+    model_config = ConfigDict(extra="forbid", str_max_length=1000)
 
 
 class Answer(BaseModel):
@@ -226,6 +227,7 @@ MESSAGES: dict[str, Any] = {
     "date_parsing": _l("Send a date such as 2026-12-03."),
     "date_from_datetime_parsing": _l("Send a date such as 2026-12-03."),
     "value_error": _l("This value is not valid."),
+    "extra_forbidden": _l("This parameter is not accepted here."),
     "unsafe_text": _l("Contains a character that cannot be stored (a NUL byte or an unpaired surrogate)."),
     "invalid": _l("This value is not valid."),
 }
