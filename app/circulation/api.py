@@ -6,46 +6,34 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, jsonify, redirect, request
+from flask import Blueprint, Response, current_app, g
+from flask_babel import gettext as _
+from pydantic import BaseModel
 
 from app import clock, db, gate
 from app.accounts.auth import api_patron, api_staff
-from app.circulation import service
-from app.circulation.api_json import (
-    checkin_json,
-    decision_json,
-    money_json,
-    refusal,
-    renewal_json,
-    summary_json,
-)
-from app.circulation.api_openapi import describe
+from app.circulation import api_json, schemas, service
 from app.circulation.money import Money
 from app.circulation.paytrail import provider_from_config
 from app.errors import validation_problem
+from app.platform.bodies import is_storable
+from app.platform.contract import MESSAGES, Reply, operation
 
 bp = Blueprint("circulation_api", __name__, url_prefix="/api/v1/circulation")
 patron_bp = Blueprint("circulation_patron_api", __name__, url_prefix="/api/v1/circulation/me")
 gate.declare(patron_bp, "web_library")
 
-
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    return data if isinstance(data, dict) else {}
-
-
-def _required(data: dict[str, Any], *names: str) -> dict[str, list[str]]:
-    return {name: ["This field is required."] for name in names if not isinstance(data.get(name), str)
-            or not data[name].strip()}
+DESK, MINE, PAYMENTS = ["circulation desk"], ["circulation: my account"], ["payments"]
+UNKNOWN = "No patron with this card number, no item with this barcode, or no such branch (`what` says which)"
+NOT_BORROWER = "You are not a borrower of a library in Kuulo"
+AMBIGUOUS = "Field errors (`errors`), or `type` …/branch-ambiguous: a bare branch code that several libraries use"
+CALENDAR = "`type` …/calendar-missing: the branch has no opening-hours calendar yet"
 
 
-def _loan_ids(data: dict[str, Any]) -> list[int] | None:
-    ids = data.get("loan_ids")
-    if ids is None:
-        return None
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise ValueError("loan_ids")
-    return ids
+def refusals(model: type[BaseModel], reasons: tuple[str, ...], also: str = "") -> Reply:
+    """The documented 409 of an operation: the refusals it can give (``model`` validates them), and ``also``."""
+    text = f"Refused: `type` …/circulation-<reason>, `reason` one of {', '.join(reasons)}; `details` has the numbers"
+    return Reply(text + (f" — or {also}" if also else ""), model, content_type="application/problem+json")
 
 
 def _patron_id(card_number: str) -> int:
@@ -59,103 +47,115 @@ def _summary(patron_id: int) -> service.AccountSummary:
         cancelled_visible_days=int(config.get("CIRCULATION_CANCELLED_HOLDS_VISIBLE_DAYS", 3)))
 
 
+def _unsafe_card(card_number: str) -> Response | None:
+    """A card number in the path that no database can hold (a NUL byte): 422 naming it, not a driver error."""
+    if is_storable(card_number):
+        return None
+    return validation_problem({"card_number": [str(MESSAGES["unsafe_text"])]})
+
+
 # -- desk (staff bearer token) -----------------------------------------------------------------
 
 
 @bp.post("/checkouts")
 @api_staff("librarian")
-def checkout() -> Any:
-    data = _body()
-    errors = _required(data, "card_number", "item_barcode", "branch")
-    if data.get("channel", "desk") not in ("desk", "self_service"):
-        errors["channel"] = ["Use desk or self_service."]
-    if errors:
-        return validation_problem(errors)
-    result = service.checkout(db.session(), patron_id=_patron_id(data["card_number"]), item_barcode=data["item_barcode"],
-                              branch=data["branch"], channel=data.get("channel", "desk"), now=clock.now(),
-                              actor=g.api_user)
+@operation("Lend an item at a desk or self-service station", tags=DESK, body=schemas.CheckoutRequest,
+           responses={201: (schemas.LoanMade, "Lent: the due time"), 404: UNKNOWN, 422: AMBIGUOUS,
+                      409: refusals(schemas.CheckoutConflict, schemas.CHECKOUT_REASONS, CALENDAR)})
+def checkout(body: schemas.CheckoutRequest) -> Any:
+    result = service.checkout(db.session(), patron_id=_patron_id(body.card_number), item_barcode=body.item_barcode,
+                              branch=body.branch, channel=body.channel, now=clock.now(), actor=g.api_user)
     if result.loan is None:
-        return refusal(result.decision)
+        return api_json.refusal(result.decision, schemas.CheckoutConflict)
     db.session().commit()
-    return jsonify({"loan_id": result.loan.id, "barcode": data["item_barcode"],
-                    "due_at": result.decision.details["due_at"].isoformat()}), 201
+    return schemas.LoanMade(loan_id=result.loan.id, barcode=body.item_barcode,
+                            due_at=result.decision.details["due_at"])
 
 
 @bp.post("/renewals")
 @api_staff("librarian")
-def renew_for_patron() -> Any:
-    data = _body()
-    errors = _required(data, "card_number")
-    try:
-        loan_ids = _loan_ids(data)
-    except ValueError:
-        errors["loan_ids"] = ["A list of loan ids."]
-    if errors:
-        return validation_problem(errors)
-    results = service.renew_loans(db.session(), patron_id=_patron_id(data["card_number"]), loan_ids=loan_ids,
+@operation("Renew a patron's loans (all, or the listed ones); one answer per item", tags=DESK,
+           body=schemas.DeskRenewalRequest,
+           responses={200: (schemas.Renewals, "Per-item results: renewed, or refused with a `reason`"),
+                      404: "No patron with this card number, or a listed loan is not the patron's open loan",
+                      409: CALENDAR})
+def renew_for_patron(body: schemas.DeskRenewalRequest) -> Any:
+    results = service.renew_loans(db.session(), patron_id=_patron_id(body.card_number), loan_ids=body.loan_ids,
                                   now=clock.now(), actor=g.api_user, channel="desk")
     db.session().commit()
-    return jsonify({"results": [renewal_json(result) for result in results]})
+    return api_json.renewals(results)
 
 
 @bp.post("/checkins")
 @api_staff("librarian")
-def checkin() -> Any:
-    data = _body()
-    errors = _required(data, "item_barcode", "branch")
-    if not isinstance(data.get("book_drop", False), bool):
-        errors["book_drop"] = ["true or false."]
-    if errors:
-        return validation_problem(errors)
-    result = service.checkin(db.session(), item_barcode=data["item_barcode"], branch=data["branch"],
-                             book_drop=data.get("book_drop", False), now=clock.now(), actor=g.api_user)
+@operation("Return an item at any branch of its consortium; book-drop returns are dated to the next opening day",
+           tags=DESK, body=schemas.CheckinRequest,
+           responses={200: (schemas.CheckinDone, "Returned and routed (shelf, hold_shelf, transit)"),
+                      404: "No item with this barcode, or no such branch", 422: AMBIGUOUS,
+                      409: refusals(schemas.CheckinConflict, schemas.CHECKIN_REASONS, CALENDAR)})
+def checkin(body: schemas.CheckinRequest) -> Any:
+    result = service.checkin(db.session(), item_barcode=body.item_barcode, branch=body.branch,
+                             book_drop=body.book_drop, now=clock.now(), actor=g.api_user)
     if not result.decision.allowed:
-        return refusal(result.decision)
+        return api_json.refusal(result.decision, schemas.CheckinConflict)
     db.session().commit()
-    return jsonify(checkin_json(result))
+    return api_json.checkin(result)
 
 
 @bp.post("/holds")
 @api_staff("librarian")
-def place_hold_for_patron() -> Any:
-    data = _body()
-    errors = _required(data, "card_number")
-    if not data.get("record_key") and not data.get("item_barcode"):
-        errors["record_key"] = ["Give record_key or item_barcode."]
-    if errors:
-        return validation_problem(errors)
-    return _place_hold(_patron_id(data["card_number"]), data, g.api_user)
+@operation("Place a hold for a patron", tags=DESK, body=schemas.DeskHoldRequest, responses={
+    201: (schemas.HoldPlaced, "Hold placed"), 404: UNKNOWN + ", or no copy of the title",
+    422: "Field errors (`errors`; `record_key` when neither record_key nor item_barcode is given), or "
+         "`type` …/branch-ambiguous",
+    409: refusals(schemas.HoldRefused, schemas.HOLD_REASONS)})
+def place_hold_for_patron(body: schemas.DeskHoldRequest) -> Any:
+    return _place_hold(_patron_id(body.card_number), body, g.api_user)
 
 
 @bp.delete("/holds/<int:hold_id>")
 @api_staff("librarian")
+@operation("Cancel a hold (library: also one waiting on the shelf, free of charge)", tags=DESK, responses={
+    204: Reply("Cancelled"),
+    409: refusals(schemas.LibraryCancelRefused, schemas.LIBRARY_CANCEL_REASONS)})
 def cancel_hold_by_library(hold_id: int) -> Any:
     decision = service.cancel_hold(db.session(), hold_id, by="library", now=clock.now(), actor=g.api_user)
     if not decision.allowed:
-        return refusal(decision)
+        return api_json.refusal(decision, schemas.LibraryCancelRefused)
     db.session().commit()
-    return "", 204
+    return Response(status=204)
 
 
 @bp.get("/patrons/<card_number>/account")
 @api_staff("librarian")
+@operation("A patron's loans, holds, fees and ban state", tags=DESK, responses={
+    200: (schemas.AccountSummary, "The account"), 404: "No patron with this card number, or not a borrower",
+    422: "The card number holds a character that cannot be stored (`errors` names card_number)"})
 def patron_account(card_number: str) -> Any:
-    return jsonify(summary_json(_summary(_patron_id(card_number))))
+    if (unsafe := _unsafe_card(card_number)) is not None:
+        return unsafe
+    return api_json.summary(_summary(_patron_id(card_number)))
 
 
 @bp.post("/patrons/<card_number>/payments")
 @api_staff("librarian")
-def desk_payment(card_number: str) -> Any:
-    data = _body()
+@operation("Record a payment at the desk", tags=DESK, body=schemas.DeskPaymentRequest, responses={
+    201: (schemas.DeskPaid, "Paid: allocated to the oldest fees first"),
+    404: "No patron with this card number, or not a borrower",
+    422: "Field errors (`errors`: `amount` not an amount of the library's currency, or `card_number`), or "
+         "`type` …/invalid-amount: not more than zero"})
+def desk_payment(card_number: str, body: schemas.DeskPaymentRequest) -> Any:
+    if (unsafe := _unsafe_card(card_number)) is not None:
+        return unsafe
     patron_id = _patron_id(card_number)
     currency = service.currency_of(db.session(), patron_id)
     try:
-        amount = Money.parse(str(data.get("amount", "")), currency)
+        amount = Money.parse(body.amount, currency)
     except ValueError:
-        return validation_problem({"amount": ["An amount such as 5.00."]})
+        return validation_problem({"amount": [_("An amount such as 5.00.")]})
     payment = service.pay_at_desk(db.session(), patron_id=patron_id, amount=amount, now=clock.now(), actor=g.api_user)
     db.session().commit()
-    return jsonify({"payment_id": payment.id, "amount": money_json(amount)}), 201
+    return schemas.DeskPaid(payment_id=payment.id, amount=api_json.money(amount))
 
 
 # -- the patron's own account (device token) ---------------------------------------------------
@@ -163,64 +163,80 @@ def desk_payment(card_number: str) -> Any:
 
 @patron_bp.get("/account")
 @api_patron
+@operation("My account: loans (due soon / overdue), holds with queue position, fees, ban state", tags=MINE,
+           responses={200: (schemas.AccountSummary, "The account"), 404: NOT_BORROWER})
 def my_account() -> Any:
-    return jsonify(summary_json(_summary(g.api_patron.id)))
+    return api_json.summary(_summary(g.api_patron.id))
 
 
 @patron_bp.post("/renewals")
 @api_patron
-def my_renewals() -> Any:
-    try:
-        loan_ids = _loan_ids(_body())
-    except ValueError:
-        return validation_problem({"loan_ids": ["A list of loan ids."]})
-    results = service.renew_loans(db.session(), patron_id=g.api_patron.id, loan_ids=loan_ids, now=clock.now(),
+@operation("Renew my loans (all, or the listed ones); one answer per item", tags=MINE, body=schemas.RenewalRequest,
+           body_required=False, description="No body, or no `loan_ids`: every loan is renewed that can be.",
+           responses={200: (schemas.Renewals, "Per-item results: renewed, or refused with a `reason`"),
+                      404: NOT_BORROWER + ", or a listed loan is not your open loan", 409: CALENDAR})
+def my_renewals(body: schemas.RenewalRequest) -> Any:
+    results = service.renew_loans(db.session(), patron_id=g.api_patron.id, loan_ids=body.loan_ids, now=clock.now(),
                                   actor=g.api_patron, channel="web")
     db.session().commit()
-    return jsonify({"results": [renewal_json(result) for result in results]})
+    return api_json.renewals(results)
 
 
 @patron_bp.get("/holds")
 @api_patron
+@operation("My holds (cancelled ones stay listed for a few days)", tags=MINE,
+           responses={200: (schemas.Holds, "The holds"), 404: NOT_BORROWER})
 def my_holds() -> Any:
-    body = summary_json(_summary(g.api_patron.id))
-    return jsonify({"holds": body["holds"]})
+    return schemas.Holds(holds=[api_json.hold(line) for line in _summary(g.api_patron.id).holds])
 
 
 @patron_bp.post("/holds")
 @api_patron
-def my_new_hold() -> Any:
-    data = _body()
-    if not data.get("record_key") and not data.get("item_barcode"):
-        return validation_problem({"record_key": ["Give record_key or item_barcode."]})
-    return _place_hold(g.api_patron.id, data, g.api_patron)
+@operation("Place a hold (pickup at my home branch unless chosen)", tags=MINE, body=schemas.HoldRequest, responses={
+    201: (schemas.HoldPlaced, "Hold placed"), 404: NOT_BORROWER + ", no such title, item or branch",
+    422: "Field errors (`errors`; `record_key` when neither record_key nor item_barcode is given), or "
+         "`type` …/branch-ambiguous",
+    409: refusals(schemas.HoldRefused, schemas.HOLD_REASONS)})
+def my_new_hold(body: schemas.HoldRequest) -> Any:
+    return _place_hold(g.api_patron.id, body, g.api_patron)
 
 
 @patron_bp.delete("/holds/<int:hold_id>")
 @api_patron
+@operation("Cancel my hold (not one waiting for pickup: ask the library)", tags=MINE, responses={
+    204: Reply("Cancelled"),
+    409: refusals(schemas.PatronCancelRefused, schemas.PATRON_CANCEL_REASONS)})
 def my_cancelled_hold(hold_id: int) -> Any:
     decision = service.cancel_hold(db.session(), hold_id, by="patron", patron_id=g.api_patron.id, now=clock.now(),
                                    actor=g.api_patron)
     if not decision.allowed:
-        return refusal(decision)
+        return api_json.refusal(decision, schemas.PatronCancelRefused)
     db.session().commit()
-    return "", 204
+    return Response(status=204)
 
 
-def _place_hold(patron_id: int, data: dict[str, Any], actor: Any) -> Any:
-    result = service.place_hold(db.session(), patron_id=patron_id, record_key=data.get("record_key") or None,
-                                item_barcode=data.get("item_barcode") or None,
-                                pickup_branch=data.get("pickup_branch") or None, now=clock.now(), actor=actor)
+def _place_hold(patron_id: int, body: schemas.HoldRequest, actor: Any) -> Any:
+    if not body.record_key and not body.item_barcode:
+        return validation_problem({"record_key": [_("Give record_key or item_barcode.")]})
+    result = service.place_hold(db.session(), patron_id=patron_id, record_key=body.record_key or None,
+                                item_barcode=body.item_barcode or None, pickup_branch=body.pickup_branch or None,
+                                now=clock.now(), actor=actor)
     if result.hold is None:
-        return refusal(result.decision)
+        return api_json.refusal(result.decision, schemas.HoldRefused)
     db.session().commit()
-    return jsonify({"hold_id": result.hold.id, "state": result.hold.state,
-                    "queue_position": result.decision.details.get("queue_position")}), 201
+    return schemas.HoldPlaced(hold_id=result.hold.id, state=result.hold.state,
+                        queue_position=result.decision.details.get("queue_position"))
 
 
 @patron_bp.post("/payments")
 @api_patron
 @gate.component("online_payment")
+@operation("Start paying my whole payable balance online; returns the payment page (href)", tags=PAYMENTS,
+           responses={201: (schemas.PaymentStarted, "Go to href"), 404: NOT_BORROWER,
+                      409: refusals(schemas.PaymentRefused, schemas.PAYMENT_REASONS),
+                      503: "`type` …/payment-provider-unavailable: the payment provider cannot be reached (`detail` "
+                           "says why; nothing was kept, try again later); or online payment is closed for a "
+                           "maintenance break, or the database cannot be reached (Retry-After)"})
 def my_online_payment() -> Any:
     base = current_app.config["BASE_URL"].rstrip("/")
     result = service.start_online_payment(
@@ -229,39 +245,45 @@ def my_online_payment() -> Any:
         callback_url=f"{base}/api/v1/circulation/payments/paytrail/callback", now=clock.now(), actor=g.api_patron,
         language=g.api_patron.language or "fi")
     if result.payment is None:
-        return refusal(result.decision)
+        return api_json.refusal(result.decision, schemas.PaymentRefused)
     db.session().commit()
-    return jsonify({"payment_id": result.payment.id, "href": result.href,
-                    "amount": money_json(Money(result.payment.amount_minor, result.payment.currency)),
-                    **decision_json(result.decision)}), 201
+    return schemas.PaymentStarted(payment_id=result.payment.id, href=result.href,
+                            amount=api_json.money(Money(result.payment.amount_minor, result.payment.currency)),
+                            allowed=True, reason=None, details=api_json.details(result.decision.details))
 
 
 # -- the payment provider (signed parameters, no token) ----------------------------------------
 
+BAD_SIGNATURE = ("`type` …/invalid-signature: the signature does not match the parameters (tampered, unsigned, "
+                 "another merchant or a parameter missing)")
+SIGNED = ("Called with Paytrail's signed `checkout-*` parameters and `signature`; no token. The payment is booked "
+          "once, whichever of the return and the callback comes first.")
 
-def _book() -> service.BookingResult:
-    params = {key: value for key, value in request.args.items()}
-    return service.book_online_payment(db.session(), params, provider=provider_from_config(current_app.config),
+
+def _book(query: schemas.PaytrailQuery) -> service.BookingResult:
+    return service.book_online_payment(db.session(), query.params(), provider=provider_from_config(current_app.config),
                                        now=clock.now())
 
 
 @bp.get("/payments/paytrail/callback")
 @gate.always_open
-def paytrail_callback() -> Any:
-    """Server-to-server: 200 when handled (also when already booked), 401 for a bad signature."""
-    outcome = _book().outcome
+@operation("Paytrail's server-to-server callback: books the payment once", tags=PAYMENTS, query=schemas.PaytrailQuery,
+           security=(), description=SIGNED,
+           responses={200: (schemas.PaymentOutcome, "Handled (also when already booked)"), 401: BAD_SIGNATURE})
+def paytrail_callback(query: schemas.PaytrailQuery) -> Any:
+    outcome = _book(query).outcome
     db.session().commit()
-    return jsonify({"outcome": outcome})
+    return schemas.PaymentOutcome(outcome=outcome)
 
 
 @bp.get("/payments/paytrail/return")
 @gate.always_open
-def paytrail_return() -> Any:
-    """The patron's browser comes back here; book (if the callback has not) and show the result."""
-    outcome = _book().outcome
+@operation("The patron's browser returning from Paytrail: books the payment once and redirects", tags=PAYMENTS,
+           query=schemas.PaytrailQuery, security=(), description=SIGNED,
+           responses={303: Reply("To the account page (CIRCULATION_PAYMENT_DONE_URL) with ?payment=<outcome>",
+                                 headers=("Location",)), 401: BAD_SIGNATURE})
+def paytrail_return(query: schemas.PaytrailQuery) -> Any:
+    outcome = _book(query).outcome
     db.session().commit()
     target = current_app.config.get("CIRCULATION_PAYMENT_DONE_URL", "/")
-    return redirect(f"{target}?{urlencode({'payment': outcome})}", code=303)
-
-
-describe()
+    return Response(status=303, headers={"Location": f"{target}?{urlencode({'payment': outcome})}"})

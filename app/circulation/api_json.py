@@ -1,24 +1,17 @@
-"""JSON shapes of circulation answers and the problem+json for refusals (reason codes)."""
+"""The circulation API's answers, built through the models of schemas.py, and the problem+json of refusals."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
 from typing import Any
 
 from flask import Response
 from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel
 
+from app.circulation import schemas
 from app.circulation.decisions import Decision
 from app.circulation.money import Money
-from app.circulation.service import (
-    AccountSummary,
-    CheckinResult,
-    HoldLine,
-    LoanLine,
-    OutstandingDebit,
-    RenewalResult,
-)
-from app.circulation.service_holds import RoutingResult
+from app.circulation.service import AccountSummary, CheckinResult, HoldLine, OutstandingDebit, RenewalResult
 from app.errors import problem
 
 # The texts behind the reason codes; the code itself travels in `reason` for programs.
@@ -50,89 +43,82 @@ REASONS: dict[str, Any] = {
 }
 
 
-def jsonable(value: Any) -> Any:
-    if isinstance(value, Money):
-        return money_json(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in value]
-    return value
+def money(amount: Money) -> schemas.Money:
+    return schemas.Money(amount=str(amount.to_decimal()), currency=amount.currency, minor=amount.minor)
 
 
-def money_json(amount: Money) -> dict[str, Any]:
-    return {"amount": str(amount.to_decimal()), "currency": amount.currency, "minor": amount.minor}
+def maybe_money(amount: Money | None) -> schemas.Money | None:
+    return money(amount) if amount is not None else None
 
 
-def decision_json(decision: Decision) -> dict[str, Any]:
-    body: dict[str, Any] = {"allowed": decision.allowed, "reason": decision.reason}
+def details(values: Mapping[str, object]) -> schemas.DecisionDetails:
+    """A decision's details; a key the model does not list fails here, not in a client."""
+    return schemas.DecisionDetails(**{key: money(value) if isinstance(value, Money) else value
+                                      for key, value in values.items()})
+
+
+def decision_fields(decision: Decision) -> dict[str, Any]:
+    """allowed, reason, the reason in words (only when refused) and the details."""
+    fields: dict[str, Any] = {"allowed": decision.allowed, "reason": decision.reason,
+                              "details": details(decision.details)}
     if decision.reason:
-        body["message"] = str(REASONS.get(decision.reason, decision.reason))
-    body["details"] = jsonable(dict(decision.details))
-    return body
+        fields["message"] = str(REASONS.get(decision.reason, decision.reason))
+    return fields
 
 
-def refusal(decision: Decision, status: int = 409) -> Response:
-    """problem+json for a refused operation: type …/circulation-<reason>, the code in ``reason``."""
+def refusal(decision: Decision, answer: type[BaseModel]) -> Response:
+    """problem+json 409 for a refused operation: type …/circulation-<reason>, the code in ``reason``, the numbers
+    in ``details``; checked against the operation's documented refusal (``answer``), so the two cannot drift."""
     reason = decision.reason or "refused"
-    return problem(status, "circulation-" + reason.replace("_", "-"), str(REASONS.get(reason, reason)),
-                   reason=reason, details=jsonable(dict(decision.details)))
+    resp = problem(409, "circulation-" + reason.replace("_", "-"), str(REASONS.get(reason, reason)),
+                   reason=reason, details=details(decision.details).model_dump(mode="json"))
+    answer.model_validate_json(resp.get_data())
+    return resp
 
 
-def loan_json(line: LoanLine) -> dict[str, Any]:
-    return {"loan_id": line.loan_id, "barcode": line.barcode, "title": line.title,
-            "material_type": line.material_type, "due_at": line.due_at.isoformat(), "due_state": line.due_state,
-            "accruing_fine": money_json(line.accruing_fine), "renewals": line.renewals,
-            "max_renewals": line.max_renewals}
+def hold(line: HoldLine) -> schemas.AccountHold:
+    return schemas.AccountHold(
+        hold_id=line.hold_id, record_key=line.record_key, title=line.title, state=line.state,
+        queue_position=line.queue_position, pickup_branch=line.pickup_branch,
+        pickup_branch_name=line.pickup_branch_name, last_pickup_day=line.last_pickup_day,
+        hold_identifier=line.hold_identifier, placed_at=line.placed_at, cancelled_at=line.cancelled_at)
 
 
-def hold_json(line: HoldLine) -> dict[str, Any]:
-    return {"hold_id": line.hold_id, "record_key": line.record_key, "title": line.title, "state": line.state,
-            "queue_position": line.queue_position, "pickup_branch": line.pickup_branch,
-            "pickup_branch_name": line.pickup_branch_name,
-            "last_pickup_day": line.last_pickup_day.isoformat() if line.last_pickup_day else None,
-            "hold_identifier": line.hold_identifier, "placed_at": line.placed_at.isoformat(),
-            "cancelled_at": line.cancelled_at.isoformat() if line.cancelled_at else None}
+def fee(debit: OutstandingDebit) -> schemas.AccountFee:
+    return schemas.AccountFee(fee_id=debit.id, kind=debit.kind, reason=debit.reason, amount=money(debit.amount),
+                              outstanding=money(debit.outstanding), created_at=debit.created_at,
+                              loan_id=debit.loan_id, notice_step=debit.notice_step)
 
 
-def fee_json(fee: OutstandingDebit) -> dict[str, Any]:
-    return {"fee_id": fee.id, "kind": fee.kind, "reason": fee.reason, "amount": money_json(fee.amount),
-            "outstanding": money_json(fee.outstanding), "created_at": fee.created_at.isoformat(),
-            "loan_id": fee.loan_id, "notice_step": fee.notice_step}
+def summary(account: AccountSummary) -> schemas.AccountSummary:
+    return schemas.AccountSummary(
+        patron=schemas.PatronFacts(card_number=account.card_number, name=account.name, library=account.library,
+                                   preset=account.preset, category=account.category),
+        loans=[schemas.AccountLoan(
+            loan_id=line.loan_id, barcode=line.barcode, title=line.title, material_type=line.material_type,
+            due_at=line.due_at, due_state=line.due_state, accruing_fine=money(line.accruing_fine),
+            renewals=line.renewals, max_renewals=line.max_renewals) for line in account.loans],
+        holds=[hold(line) for line in account.holds],
+        fees=[fee(debit) for debit in account.fees],
+        balance=money(account.balance),
+        accruing_fines=money(account.accruing),
+        billing_ban=schemas.BillingBan(banned=account.billing_banned, in_collection=account.in_collection,
+                                       threshold=money(account.ban_threshold), comparison=account.ban_comparison),
+        premises_ban_until=account.premises_ban_until,
+        online_payment=schemas.OnlinePayment(**decision_fields(account.online_payment)))
 
 
-def summary_json(summary: AccountSummary) -> dict[str, Any]:
-    return {
-        "patron": {"card_number": summary.card_number, "name": summary.name, "library": summary.library,
-                   "preset": summary.preset, "category": summary.category},
-        "loans": [loan_json(line) for line in summary.loans],
-        "holds": [hold_json(line) for line in summary.holds],
-        "fees": [fee_json(fee) for fee in summary.fees],
-        "balance": money_json(summary.balance),
-        "accruing_fines": money_json(summary.accruing),
-        "billing_ban": {"banned": summary.billing_banned, "in_collection": summary.in_collection,
-                        "threshold": money_json(summary.ban_threshold), "comparison": summary.ban_comparison},
-        "premises_ban_until": summary.premises_ban_until.isoformat() if summary.premises_ban_until else None,
-        "online_payment": decision_json(summary.online_payment),
-    }
+def renewals(results: list[RenewalResult]) -> schemas.Renewals:
+    return schemas.Renewals(results=[schemas.Renewal(
+        loan_id=result.loan_id, barcode=result.item_barcode, renewed=result.decision.allowed,
+        **decision_fields(result.decision), due_at=result.due_at,
+        fine_registered=maybe_money(result.fine_registered)) for result in results])
 
 
-def renewal_json(result: RenewalResult) -> dict[str, Any]:
-    return {"loan_id": result.loan_id, "barcode": result.item_barcode, "renewed": result.decision.allowed,
-            **decision_json(result.decision), "due_at": result.due_at.isoformat(),
-            "fine_registered": money_json(result.fine_registered) if result.fine_registered else None}
-
-
-def routing_json(routing: RoutingResult | None) -> dict[str, Any] | None:
-    if routing is None:
-        return None
-    return {"action": routing.action, "branch": routing.branch_code, "hold_id": routing.hold_id}
-
-
-def checkin_json(result: CheckinResult) -> dict[str, Any]:
-    return {"barcode": result.item_barcode, "loan_id": result.loan_id,
-            "returned_on": result.returned_on.isoformat() if result.returned_on else None,
-            "fine_registered": money_json(result.fine_registered) if result.fine_registered else None,
-            "routing": routing_json(result.routing)}
+def checkin(result: CheckinResult) -> schemas.CheckinDone:
+    routing = result.routing
+    assert routing is not None  # every allowed check-in routes the item
+    return schemas.CheckinDone(
+        barcode=result.item_barcode, loan_id=result.loan_id, returned_on=result.returned_on,
+        fine_registered=maybe_money(result.fine_registered),
+        routing=schemas.Routing(action=routing.action, branch=routing.branch_code, hold_id=routing.hold_id))

@@ -105,10 +105,13 @@ def test_patron_account_renewals_and_holds_with_a_device_token(client, sm, now):
     assert account["balance"]["amount"] == "0.00" and account["billing_ban"]["banned"] is False
     renewed = client.post("/api/v1/circulation/me/renewals", headers=token, json={"loan_ids": [late]})
     assert renewed.json["results"][0]["renewed"] and renewed.json["results"][0]["fine_registered"]["minor"] == 40
+    assert "message" not in renewed.json["results"][0]  # only a refusal says why
+    assert set(renewed.json["results"][0]["details"]) == {"renewals_left"}
     placed = client.post("/api/v1/circulation/me/holds", headers=token, json={"item_barcode": wanted})
     assert placed.status_code == 201 and placed.json["queue_position"] == 1
     holds = client.get("/api/v1/circulation/me/holds", headers=token).json["holds"]
     assert holds[0]["state"] == "waiting" and holds[0]["pickup_branch"] == "linna"
+    assert holds[0]["placed_at"] == now.isoformat()  # times as isoformat writes them: +00:00
     assert client.delete(f"/api/v1/circulation/me/holds/{placed.json['hold_id']}", headers=token).status_code == 204
     assert client.get("/api/v1/circulation/me/account").status_code == 401
 
