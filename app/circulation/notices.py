@@ -7,11 +7,19 @@ the step says so. Rules by library:
 - OUTI [000]: 7 d 1.50 EUR and 35 d 3.00 EUR, by email or by letter without email, also for
   children's loans.
 - Lumme [001]: 7 d email, 14 d letter, invoice no earlier than 56 d, then municipal collection;
-  an optional advance notice 1–7 days before the due date, the patron picks the days.
+  an optional advance notice 1–7 days before the due date, the patron picks the days. Children's
+  material pays only the notice letter fee, not the invoicing fee.
 - Czech [004]: advance notice and last-day reminder (free), reminders at 5 d (email), 20 d
   (email or SMS), 45 d (email), a pre-legal registered letter (100 CZK) to the patron or a
   child's legal guardian. No other post: without email or phone a patron gets no reminders.
   Opting out is honoured.
+
+A step the rules send by post (its channels name a letter) always reaches someone: the letter goes
+to the postal address on file — the caller says whether there is one, whatever channels the patron
+prefers — and when there is none it is still planned, marked ``address_missing``, so staff find the
+address before posting it instead of the patron never being invoiced. Only email and SMS steps can
+be unreachable (the seeds want that: [001] emails "those who have an email address", [004] a reader
+without email or phone watches their own dates).
 
 A step whose day has come is planned until it has been sent, so a job that missed days catches
 up (a loan first seen 35 days overdue at OUTI gets both notices). Steps on or before the due
@@ -28,10 +36,12 @@ from datetime import date, timedelta
 from app.circulation.money import Money
 from app.circulation.policy import ADVANCE_NOTICE_CODE, NoticeStep, Policy
 
+POSTAL_CHANNELS = ("letter", "registered_letter")
+
 
 @dataclass(frozen=True, slots=True)
 class ContactChannels:
-    """What a person can receive: email, SMS (a phone with SMS consent), post."""
+    """What a person can receive: email, SMS (a phone with SMS consent), post (an address on file)."""
 
     email: bool = False
     sms: bool = False
@@ -42,7 +52,7 @@ class ContactChannels:
             return self.email
         if channel == "sms":
             return self.sms
-        if channel in ("letter", "registered_letter"):
+        if channel in POSTAL_CHANNELS:
             return self.postal_address
         raise ValueError(f"unknown notice channel {channel!r}")
 
@@ -74,6 +84,7 @@ class PlannedNotice:
     fee: Money
     triggers: str | None  # "invoice" | "collection" | None
     due_date: date  # the due date the notice is about; part of the outbox's unique key
+    address_missing: bool = False  # a letter by rule, but no postal address on file: staff look it up
 
 
 def days_from_due(due_date: date, today: date) -> int:
@@ -144,9 +155,11 @@ def plan_notices(
     """The notices a loan due on ``due_date`` (local date) needs on ``today``, in send order.
 
     ``already_sent`` holds the step codes sent for this due date (a renewal starts afresh).
-    A step is skipped without a fee when no channel fits the recipient, when the patron opted
-    out and the step honours that, or when it does not apply to children's loans and this is one
-    (children's material, or a patron in a child category).
+    A step is skipped without a fee when no channel fits the recipient (email and SMS steps only:
+    a postal step is planned with ``address_missing``), when the patron opted out and the step
+    honours that, or when it does not apply to children's loans and this is one (children's
+    material, or a patron in a child category). A step exempt for children's material is sent
+    for it without its fee.
     """
     planned, _unreachable = plan_notices_and_unreachable(
         due_date=due_date,
@@ -171,7 +184,8 @@ def plan_notices_and_unreachable(
     """``plan_notices`` plus the codes of steps due today that no channel can reach.
 
     The service records those as handled ("no channel", no fee), so a patron without email or
-    phone [004] is not reconsidered every night for a notice nobody can deliver.
+    phone [004] is not reconsidered every night for a notice nobody can deliver. A step with a
+    postal channel is never among them (see the module docstring).
     """
     offset = days_from_due(due_date, today)
     is_child = policy.is_child_category(patron.category)
@@ -197,17 +211,22 @@ def plan_notices_and_unreachable(
             continue
         role, contacts = _recipient(step, patron, is_child)
         channel = contacts.first_usable(step.channels)
+        address_missing = channel is None
+        if channel is None:  # a letter by rule still goes out, to an address staff look up
+            channel = next((c for c in step.channels if c in POSTAL_CHANNELS), None)
         if channel is None:
             unreachable.append(step.code)
             continue
+        exempt = is_childrens_material and step.childrens_material_fee_exempt
         planned.append(
             PlannedNotice(
                 step_code=step.code,
                 channel=channel,
                 recipient=role,
-                fee=step.fee,
+                fee=Money.zero(policy.currency) if exempt else step.fee,
                 triggers=step.triggers,
                 due_date=due_date,
+                address_missing=address_missing,
             )
         )
     return planned, unreachable

@@ -204,6 +204,8 @@ class NoticeStep:
     triggers: str | None = None  # "invoice" | "collection": the service opens one after sending
     honours_opt_out: bool = True
     recipient: str = "patron"  # or "responsible_person": the guardian of a child patron
+    # True: sent for children's material but its fee is not charged ("only the notice letter fee" [001])
+    childrens_material_fee_exempt: bool = False
 
     def __post_init__(self) -> None:
         if not self.code or self.code == ADVANCE_NOTICE_CODE:

@@ -1,6 +1,12 @@
 """Notices through the outbox: due-date and overdue notices per preset schedule, their fees,
 invoices and collection referrals, hold-ready notices and receipts.
 
+A step the preset sends by letter goes to the postal address on file whatever channels the patron
+chose (the channels are the patron's choice for email and SMS only); a child's guardian without an
+address of their own gets it at the child's (household) address; and with no address at all the
+letter still joins the letters queue at /staff/letters, its address block saying that staff must
+look the address up — nobody is left uninvoiced because a row lacked an address.
+
 Every notice is unique per loan × due date × step three times over — the ``circ_notices_sent``
 row, the outbox key and the fee's ledger key — and all three are written in one transaction with
 INSERT … ON CONFLICT DO NOTHING, so a second run, a run after a crash, or two schedulers at once
@@ -15,6 +21,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -108,6 +116,7 @@ class Person:
     email: str
     phone: str
     language: str
+    card_number: str = ""
     category: str = ""
     responsible_patron_id: int | None = None
     notice_channels: tuple[str, ...] = ()
@@ -120,24 +129,49 @@ class Person:
     @classmethod
     def of(cls, **values: Any) -> Person:
         person = cls(**values)
-        if not person.has_circulation:  # a guardian who does not borrow: email only
-            contacts = ContactChannels(email=bool(person.email))
-        else:
+        if not person.has_circulation:  # a guardian who does not borrow: email, or the child's address
+            contacts = ContactChannels(email=bool(person.email), postal_address=bool(person.postal_address))
+        else:  # email and SMS as chosen; a letter by rule goes to any address on file [000,001,004]
             wanted = set(person.notice_channels)
             contacts = ContactChannels(email="email" in wanted and bool(person.email),
                                        sms="sms" in wanted and bool(person.phone),
-                                       postal_address="letter" in wanted and bool(person.postal_address))
+                                       postal_address=bool(person.postal_address))
         return replace(person, contacts=contacts)
 
-    def address(self, channel: str) -> str:
+    def at_household_of(self, child: Person) -> Person:
+        """A guardian without an address of their own, reached by post at the child's address."""
+        if self.postal_address or not child.postal_address:
+            return self
+        return replace(self, postal_address=child.postal_address,
+                       contacts=replace(self.contacts, postal_address=True))
+
+    def address(self, channel: str, *, missing: bool = False) -> str:
         if channel == "email":
             return self.email
         if channel == "sms":
             return self.phone
+        if missing:
+            return f"{self.name}\n{_missing_address_line(self.language) % {'card': self.card_number}}"
         return f"{self.name}\n{self.postal_address}".strip()
 
 
-PERSON_COLUMNS = (Patron.id, Patron.name, Patron.email, Patron.phone, Patron.language, PatronCirculation.category,
+_MISSING_ADDRESS: dict[str, str] = {}
+
+
+def _missing_address_line(language: str) -> str:
+    """The address block of a letter for a patron with no postal address, for the staff who post it
+    (in the letter's language; gettext once per language, the nightly run writes many)."""
+    line = _MISSING_ADDRESS.get(language)
+    if line is None:
+        with force_locale(language):
+            line = _MISSING_ADDRESS[language] = _(
+                "NO POSTAL ADDRESS ON FILE (card %(card)s): look the address up before posting.",
+                card="%(card)s")
+    return line
+
+
+PERSON_COLUMNS = (Patron.id, Patron.name, Patron.email, Patron.phone, Patron.language, Patron.card_number,
+                  PatronCirculation.category,
                   PatronCirculation.responsible_patron_id, PatronCirculation.notice_channels,
                   PatronCirculation.postal_address, PatronCirculation.advance_notice_days,
                   PatronCirculation.notices_opted_out)
@@ -190,7 +224,7 @@ class NoticeBatch:
             for row in rows:
                 people[row.id] = Person.of(
                     id=row.id, name=row.name, email=row.email, phone=row.phone, language=row.language or "fi",
-                    category=row.category, responsible_patron_id=row.responsible_patron_id,
+                    card_number=row.card_number, category=row.category, responsible_patron_id=row.responsible_patron_id,
                     notice_channels=tuple(row.notice_channels or ()), postal_address=row.postal_address,
                     advance_notice_days=row.advance_notice_days, notices_opted_out=row.notices_opted_out)
 
@@ -201,15 +235,19 @@ class NoticeBatch:
         if missing:
             load(missing)
             for row in self.session.execute(select(Patron.id, Patron.name, Patron.email, Patron.phone,
-                                                   Patron.language).where(ids_in(self.session, Patron.id, missing - set(people)))):
+                                                   Patron.language, Patron.card_number)
+                                            .where(ids_in(self.session, Patron.id, missing - set(people)))):
                 people[row.id] = Person.of(id=row.id, name=row.name, email=row.email, phone=row.phone,
-                                           language=row.language or "fi", has_circulation=False)
+                                           language=row.language or "fi", card_number=row.card_number,
+                                           has_circulation=False)
         return people
 
     def _plan(self, loan: Any, policy: Policy, library: CircLibrary, people: dict[int, Person], sent: set[str],
               today: date) -> None:
         patron = people[loan.patron_id]
         guardian = people.get(patron.responsible_patron_id) if patron.responsible_patron_id else None
+        if guardian is not None:
+            guardian = guardian.at_household_of(patron)
         due_date = date.fromordinal(loan.due_day)
         facts = PatronNoticeFacts(category=patron.category, contacts=patron.contacts,
                                   guardian=guardian.contacts if guardian else None,
@@ -247,9 +285,10 @@ class NoticeBatch:
                   "price": money_text(loan.replacement_price_minor, loan.currency, language)}
         subject, body = self.renderer.render(template, language, channel, values, shape)
         self.outbox.append(notify.outbox_row(
-            key=key, channel=channel, recipient=person.address(channel), language=language, template=template,
-            subject=subject, body=body, now=self.now,
-            context={"loan_id": loan.id, "step": notice.step_code, "registered": notice.channel == "registered_letter"}))
+            key=key, channel=channel, recipient=person.address(channel, missing=notice.address_missing),
+            language=language, template=template, subject=subject, body=body, now=self.now,
+            context={"loan_id": loan.id, "step": notice.step_code, "registered": notice.channel == "registered_letter",
+                     "address_missing": notice.address_missing}))
         self.notices.append(self._notice_row(loan.id, notice.due_date, notice.step_code, notice.channel,
                                              notice.recipient, notice.fee, key, today))
         if notice.fee.is_positive:

@@ -82,8 +82,13 @@ def test_outi_sends_letters_without_email_and_charges_childrens_loans_too() -> N
     assert codes(plan(outi, adult(POST_ONLY), 35)) == [("reminder_1", "letter"), ("reminder_2", "letter")]
     child = PatronNoticeFacts(category="child", contacts=EMAIL_ONLY)
     assert notice_fees(plan(outi, child, 35, childrens=True), "EUR") == eur("4.50")
-    # Without any channel nothing is sent and nothing is charged.
-    assert plan(outi, adult(ContactChannels()), 35) == []
+    # Without email and without an address on file the letters are still planned, marked for staff
+    # to find the address: a letter by rule is never dropped [000].
+    nowhere = plan(outi, adult(ContactChannels()), 35)
+    assert [(n.step_code, n.channel, n.fee, n.address_missing) for n in nowhere] == [
+        ("reminder_1", "letter", eur("1.50"), True),
+        ("reminder_2", "letter", eur("3.00"), True),
+    ]
 
 
 # -- Lumme [001] ----------------------------------------------------------------------------------
@@ -125,6 +130,15 @@ def test_lumme_childrens_book_20_days_late_pays_only_the_notice_letter_fee() -> 
         ("reminder_2", eur("2.00")),
     ]
     assert notice_fees(notices, "EUR") == eur("2.00")
+
+
+def test_lumme_childrens_material_invoice_goes_out_without_the_invoicing_fee() -> None:
+    lumme = load_preset("lumme")
+    child = PatronNoticeFacts(category="child", contacts=EMAIL_ONLY, guardian=POST_ONLY)
+    [invoice] = plan(lumme, child, 56, sent=("reminder_1", "reminder_2"), childrens=True)
+    assert (invoice.triggers, invoice.recipient, invoice.fee) == ("invoice", "guardian", eur("0.00"))  # [001]
+    [adults] = plan(lumme, child, 56, sent=("reminder_1", "reminder_2"), childrens=False)
+    assert adults.fee == eur("5.00")  # a child's loan of adult material pays the invoicing fee
 
 
 def test_lumme_invoice_for_a_child_goes_to_the_guardian() -> None:

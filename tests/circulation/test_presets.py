@@ -228,3 +228,30 @@ def test_bad_documents_fail_with_a_clear_message(change: tuple[str, str], messag
 def test_missing_sections_are_named() -> None:
     with pytest.raises(PolicyError, match=r"missing sections \['billing_ban', 'defaults'\]"):
         parse_policy({"library": {}}, source="x.toml")
+
+
+def test_lumme_documents_its_childrens_fee_and_book_drop_decisions_with_the_seed_sentences() -> None:
+    text = (PRESET_DIR / "lumme.toml").read_text(encoding="utf-8")
+    # [001]: children's material pays only the notice letter fee — so its invoice carries no fee.
+    assert "Lasten- ja nuorten aineistoista peritään ainoastaan\n# huomautuskirjeen maksu" in text
+    assert [step.code for step in load_preset("lumme").notices if step.childrens_material_fee_exempt] == [
+        "invoice",
+        "collection_referral",
+    ]
+    # [001]: book-drop returns count from the next opening day, and are fined to that day.
+    assert "Kirjaamme palautusluukkuun palautetut lainat palautetuiksi kirjaston seuraavana\n# aukiolopäivänä" in text
+    assert "fine runs to that day" in text
+
+
+def test_a_notice_fee_exemption_must_be_true_or_false() -> None:
+    document = {
+        "library": {"code": "x", "name": "X", "currency": "EUR", "timezone": "Europe/Helsinki",
+                    "categories": ["adult"], "material_types": ["book"]},
+        "defaults": {"loan_days": 14, "max_renewals": 1, "max_loans_total": 5, "hold_pickup_days": 7,
+                     "fine": {"model": "none"}},
+        "billing_ban": {"threshold": "10.00"},
+        "notices": [{"code": "r1", "days": 7, "channels": ["letter"], "fee": "1.00",
+                     "childrens_material_fee_exempt": "yes"}],
+    }
+    with pytest.raises(PolicyError, match="childrens_material_fee_exempt"):
+        parse_policy(document)

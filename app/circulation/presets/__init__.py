@@ -15,7 +15,7 @@ Schema (unknown keys are errors; money is always a decimal *string* such as "1.5
     [[rules]]        branch? category? material_type? + any rule fields (most specific wins)
     [limit_groups.NAME]  material_types, max_loans
     [[notices]]      code, days, channels, fee, applies_to_childrens_loans?, triggers?,
-                     honours_opt_out?, recipient?
+                     honours_opt_out?, recipient?, childrens_material_fee_exempt?
     [advance_notice] opt_in, min_days, max_days, default_days, channels          (optional)
     [billing_ban]    threshold, comparison ("exceeds" | "reaches")
     [fees]           uncollected_hold?, replacement_card?, interlibrary_loan?
@@ -74,6 +74,7 @@ SECTION_KEYS = {
         "triggers",
         "honours_opt_out",
         "recipient",
+        "childrens_material_fee_exempt",
     },
     "advance_notice": {"opt_in", "min_days", "max_days", "default_days", "channels"},
     "billing_ban": {"threshold", "comparison"},
@@ -200,10 +201,11 @@ def _notice(table: Mapping[str, Any], currency: str, path: str) -> NoticeStep:
             raise PolicyError(f"{path}: missing {key!r}")
     options = {
         key: table[key]
-        for key in ("applies_to_childrens_loans", "triggers", "honours_opt_out", "recipient")
+        for key in ("applies_to_childrens_loans", "triggers", "honours_opt_out", "recipient",
+                    "childrens_material_fee_exempt")
         if key in table
     }
-    for key in ("applies_to_childrens_loans", "honours_opt_out"):
+    for key in ("applies_to_childrens_loans", "honours_opt_out", "childrens_material_fee_exempt"):
         if key in options and not isinstance(options[key], bool):
             raise PolicyError(f"{path}.{key}: expected true/false")
     return NoticeStep(
