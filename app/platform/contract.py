@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from flask import Flask, Response, json, request
 from flask_babel import lazy_gettext as _l
@@ -52,9 +52,11 @@ class Query(BaseModel):
 
 
 class Answer(BaseModel):
-    """Base of response bodies."""
+    """Base of response bodies. ``omit_none``: members that are None are left out of the JSON (for optional
+    members that only some answers carry, such as a token's secret)."""
 
     model_config = ConfigDict(extra="forbid")
+    omit_none: ClassVar[bool] = False
 
 
 class Problem(BaseModel):
@@ -273,7 +275,8 @@ def render(result: Any, op: Operation) -> Any:
         return result
     if status is None:
         status = next((s for s in sorted(op.replies) if 200 <= s < 300), 200)
-    resp = Response(json.dumps(result.model_dump(mode="json")), status=status, mimetype="application/json")
+    body = result.model_dump(mode="json", exclude_none=bool(getattr(result, "omit_none", False)))
+    resp = Response(json.dumps(body), status=status, mimetype="application/json")
     for key, value in (headers or {}).items():
         resp.headers[key] = value
     return resp

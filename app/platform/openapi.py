@@ -86,7 +86,6 @@ def build(app: Flask) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(app, route, refs)
-    _merge_legacy(paths, schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Kuulo API", "version": "1",
@@ -96,17 +95,6 @@ def build(app: Flask) -> dict[str, Any]:
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": schemas, "securitySchemes": SCHEMES},
     }
-
-
-def _merge_legacy(paths: dict[str, dict[str, Any]], schemas: dict[str, Any]) -> None:
-    """TRANSITIONAL: hand-written entries of routes not yet declared (removed when every route is)."""
-    from app import openapi as legacy
-
-    for path, ops in legacy.PATHS.items():
-        for method, entry in ops.items():
-            paths.setdefault(path, {}).setdefault(method, entry)
-    for name, schema in legacy.SCHEMAS.items():
-        schemas.setdefault(name, schema)
 
 
 def _operation(app: Flask, route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
