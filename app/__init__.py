@@ -25,8 +25,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.accounts import api as accounts_api
     from app.accounts import auth
     from app.accounts import views as accounts_views
-    from app.platform import contract
+    from app.notify import channels
+    from app.platform import contract, health, identity_key, links, logs, metrics, proxy
 
+    app.config = links.LinkSettings(app.config.root_path, app.config)  # an empty BASE_URL: the request's host
     app.config.from_object(config.DefaultConfig)
     app.config.from_prefixed_env("KUULO")
     if test_config:
@@ -36,7 +38,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         _ensure_parent_dir(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config["SESSION_COOKIE_SECURE"])
 
+    logs.init_app(app)  # first: the hooks and records after it carry the request id
+    metrics.init_app(app)
+    channels.init_app(app)
     db.init_app(app)
+    identity_key.init_app(app)  # once per process: refuses another KUULO_IDENTITY_HASH_KEY than the database's
+    proxy.init_app(app)  # KUULO_PROXY_COUNT: client address, scheme and host from trusted X-Forwarded-*
     storage.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
@@ -47,7 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     navigation.init_app(app)
     contract.install_converters(app)  # before any blueprint: ids beyond the database's range are 404
     contract.init_app(app)
-    for blueprint in (core.bp, accounts_views.bp, accounts_api.bp):
+    for blueprint in (core.bp, health.bp, metrics.bp, accounts_views.bp, accounts_api.bp):
         app.register_blueprint(blueprint)
     for blueprint in (accounts_api.bp,):
         security.csrf.exempt(blueprint)  # bearer/basic-authenticated JSON: no cookies, no CSRF

@@ -19,6 +19,9 @@ class DefaultConfig:
     SECRET_KEY = "kuulo-dev-secret-change-me"
     # Key for the keyed hash (HMAC) of national identity codes; MUST be set in production.
     IDENTITY_HASH_KEY = "kuulo-dev-identity-key-change-me"
+    # Refuse to start with another IDENTITY_HASH_KEY than the one whose fingerprint the database keeps
+    # (app/platform/identity_key.py). None = on in production, off otherwise and under TESTING.
+    IDENTITY_KEY_CHECK: bool | None = None
     # SQLAlchemy URL. SQLite under instance/ by default; postgresql+psycopg://… in production.
     DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'instance' / 'kuulo.db'}"
     # Log every SQL statement (debugging only).
@@ -30,8 +33,10 @@ class DefaultConfig:
     DATABASE_PING_AFTER_SECONDS = 5  # a pooled connection idle this long is pinged before use
     # While the database cannot be reached, every route answers 503 with this Retry-After (seconds).
     DATABASE_DOWN_RETRY_AFTER_SECONDS = 30
-    # Public base URL used in emails and feeds (links must work outside a request).
-    BASE_URL = "http://127.0.0.1:5000"
+    # Public base URL used in emails and feeds (links must work outside a request). Required in production.
+    # Empty (development only): the request's own host, and http://127.0.0.1:5000 outside a request
+    # (app/platform/links.py).
+    BASE_URL = ""
     # Languages offered in the switcher, in this order; the first is the fallback.
     LANGUAGES = ["fi", "sv", "en"]
     # Language when neither the user nor Accept-Language says anything.
@@ -54,8 +59,27 @@ class DefaultConfig:
     SMTP_USERNAME = ""
     SMTP_PASSWORD = ""
     SMTP_STARTTLS = False
+    SMTP_SSL = False  # implicit TLS from the first byte (port 465) instead of STARTTLS; certificates are verified
     SMTP_TIMEOUT_SECONDS = 10
     MAIL_FROM = "Kuulo <noreply@kuulo.test>"
+    # How the outbox job hands over email: "smtp"; "file" (one .eml per message in MAIL_FILE_DIR, named by its
+    # outbox key, so a resend overwrites it); "console" (printed to stdout). Empty: smtp in production, under
+    # TESTING (the suite has its own SMTP server) and when SMTP_HOST or SMTP_PORT is set; file otherwise.
+    MAIL_BACKEND = ""
+    MAIL_FILE_DIR = str(PROJECT_ROOT / "instance" / "mail")
+    # Logs: "text" or "json" (one object per line). Empty: json in production, text otherwise.
+    LOG_FORMAT = ""
+    LOG_LEVEL = "INFO"
+    # /readyz: the checks that must pass for a 200 (the others are reported only); outbox backlog limits
+    # (email and SMS waiting, and the age of the oldest); how old the scheduler's newest activity (a finished
+    # run or a running job's heartbeat) may be. A scheduler that never ran fails readiness in production only.
+    READY_REQUIRED = ["database", "media", "outbox", "scheduler"]
+    READY_OUTBOX_MAX_PENDING = 10000
+    READY_OUTBOX_MAX_AGE_SECONDS = 3600
+    READY_SCHEDULER_MAX_AGE_SECONDS = 300
+    # /metrics: the bearer token Prometheus sends. Empty: refused (403) in production; in development open
+    # to clients on loopback only.
+    METRICS_TOKEN = ""
     # SMS gateway: "logging" writes SMS to the log (and says so); plug a real one in app/notify/channels.py.
     SMS_GATEWAY = "logging"
     # Outbox delivery: attempts before a message is marked failed, and the first backoff (doubles each time).
@@ -70,6 +94,9 @@ class DefaultConfig:
     STAFF_TOKEN_DAYS = 365
     # Lifetime of one-time password/PIN reset links (hours).
     RESET_LINK_HOURS = 24
+    # Reverse proxies in front of Kuulo whose X-Forwarded-For/-Proto/-Host are trusted (app/platform/proxy.py):
+    # 0 = none, the client is the TCP peer; 1 = one nginx. Every one of them must set those headers.
+    PROXY_COUNT = 0
     # Send cookies only over HTTPS (enable behind TLS in production).
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_HTTPONLY = True
@@ -164,3 +191,6 @@ def check_production_settings(config: dict) -> None:
     for name in ("SECRET_KEY", "IDENTITY_HASH_KEY", "PAYTRAIL_SECRET"):
         if config.get(name) == getattr(DefaultConfig, name):
             raise RuntimeError(f"KUULO_{name} must be set in production")
+    # Links in emails would otherwise name whatever host a request claimed (password-reset poisoning).
+    if not str(dict.get(config, "BASE_URL") or "").strip():
+        raise RuntimeError("KUULO_BASE_URL must be set in production")

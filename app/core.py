@@ -1,4 +1,4 @@
-"""Platform pages: home, health check, the OpenAPI document, the audit log and the letter queue."""
+"""Platform pages: home, the OpenAPI document, the audit log and the letter queue (health: app/platform/health.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,7 +6,6 @@ from typing import Any
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import text
 
 from app import audit, clock, db
 from app.accounts.auth import staff_required
@@ -19,17 +18,6 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 def home() -> Any:
     return render_template("core/home.html")
-
-
-@bp.get("/healthz")
-def healthz() -> Any:
-    try:
-        with db.engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure to reach the database means "not healthy"
-        current_app.logger.warning("health check: database unreachable: %s", exc.__class__.__name__)
-        return jsonify({"status": "error", "database": "unreachable"}), 503
-    return jsonify({"status": "ok", "database": "ok"})
 
 
 @bp.get("/api/openapi.json")

@@ -18,7 +18,10 @@ def alembic_config(app: Flask) -> Config:
 
 
 def upgrade(app: Flask, revision: str = "heads") -> None:
+    from app.platform import identity_key
+
     command.upgrade(alembic_config(app), revision)
+    identity_key.check(app)  # the first upgrade stores the key's fingerprint (when the check is on)
 
 
 db_cli = AppGroup("db", help="Database migrations (Alembic).")

@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import smtplib
+import ssl
+import sys
+import tempfile
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
+from app.config import DefaultConfig, is_production
 from app.notify.models import OutboxMessage
 
 log = logging.getLogger("kuulo.notify")
@@ -48,29 +54,44 @@ def _describe(exc: Exception) -> str:
     return _ADDRESS.sub("<address>", f"SMTP: {exc.__class__.__name__}: {exc}")
 
 
+def build_email(config: dict, message: OutboxMessage) -> EmailMessage:
+    """The email of outbox message ``message``, the same for every backend and every attempt."""
+    mail = EmailMessage()
+    mail["From"] = config["MAIL_FROM"]
+    mail["To"] = message.recipient
+    mail["Subject"] = message.subject
+    domain = config["MAIL_FROM"].rpartition("@")[2].strip(">") or "kuulo.test"
+    mail["Message-ID"] = message_id(message.key, domain)
+    mail["Content-Language"] = message.language
+    mail.set_content(message.body)
+    return mail
+
+
 class SmtpEmail:
+    """SMTP, plain, with STARTTLS (``SMTP_STARTTLS``) or with implicit TLS (``SMTP_SSL``, port 465); TLS
+    verifies the server's certificate against the system's CAs (``SSL_CERT_FILE`` names another bundle)."""
+
     def __init__(self, config: dict) -> None:
         self.config = config
 
     def build(self, message: OutboxMessage) -> EmailMessage:
-        mail = EmailMessage()
-        mail["From"] = self.config["MAIL_FROM"]
-        mail["To"] = message.recipient
-        mail["Subject"] = message.subject
-        domain = self.config["MAIL_FROM"].rpartition("@")[2].strip(">") or "kuulo.test"
-        mail["Message-ID"] = message_id(message.key, domain)
-        mail["Content-Language"] = message.language
-        mail.set_content(message.body)
-        return mail
+        return build_email(self.config, message)
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.config
+        host, port, timeout = c["SMTP_HOST"], int(c["SMTP_PORT"]), float(c["SMTP_TIMEOUT_SECONDS"])
+        if c.get("SMTP_SSL"):
+            return smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+        return smtplib.SMTP(host, port, timeout=timeout)
 
     def send(self, message: OutboxMessage, confirm: Confirm) -> None:
         c = self.config
         timeout = float(c["SMTP_TIMEOUT_SECONDS"])
         try:
-            with smtplib.SMTP(c["SMTP_HOST"], int(c["SMTP_PORT"]), timeout=timeout) as smtp:
+            with self._connect() as smtp:
                 smtp.ehlo_or_helo_if_needed()
-                if c.get("SMTP_STARTTLS"):
-                    smtp.starttls()
+                if c.get("SMTP_STARTTLS") and not c.get("SMTP_SSL"):
+                    smtp.starttls(context=ssl.create_default_context())
                 if c.get("SMTP_USERNAME"):
                     smtp.login(c["SMTP_USERNAME"], c["SMTP_PASSWORD"])
                 mail = self.build(message)
@@ -81,6 +102,71 @@ class SmtpEmail:
                 smtp.send_message(mail)
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(_describe(exc)) from exc
+
+
+def eml_name(key: str) -> str:
+    """The file of outbox message ``key``: readable, and from the key alone (a resend overwrites it)."""
+    readable = re.sub(r"[^A-Za-z0-9.-]+", "_", key)[:80].strip("._") or "message"
+    return f"{readable}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.eml"
+
+
+class FileEmail:
+    """Development: each message becomes ``MAIL_FILE_DIR/<eml_name(key)>``, written whole (temporary file,
+    then rename) — open it in a mail program. Sent again, the same message replaces its file."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self.folder = Path(config["MAIL_FILE_DIR"])
+
+    def send(self, message: OutboxMessage, confirm: Confirm) -> None:
+        data = build_email(self.config, message).as_bytes()
+        if not confirm(timedelta(0)):
+            raise ClaimLost()
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                os.replace(tmp, self.folder / eml_name(message.key))
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise DeliveryError(f"file: {exc.__class__.__name__}") from exc
+
+
+class ConsoleEmail:
+    """Development: each message is printed whole to standard output, between two marker lines."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+
+    def send(self, message: OutboxMessage, confirm: Confirm) -> None:
+        text = build_email(self.config, message).as_string()
+        if not confirm(timedelta(0)):
+            raise ClaimLost()
+        try:
+            sys.stdout.write(f"----- email {message.key} -----\n{text.rstrip()}\n----- end of email -----\n")
+            sys.stdout.flush()
+        except OSError as exc:
+            raise DeliveryError(f"console: {exc.__class__.__name__}") from exc
+
+
+EMAIL_BACKENDS: dict[str, type] = {"smtp": SmtpEmail, "file": FileEmail, "console": ConsoleEmail}
+
+
+def mail_backend(config: Any) -> str:
+    """MAIL_BACKEND; empty means smtp in production, under TESTING, or when an SMTP server was configured
+    (SMTP_HOST or SMTP_PORT changed: a developer's Mailpit), and file otherwise."""
+    name = str(config.get("MAIL_BACKEND") or "").strip().lower()
+    if not name:
+        server = (config.get("SMTP_HOST", DefaultConfig.SMTP_HOST), config.get("SMTP_PORT", DefaultConfig.SMTP_PORT))
+        smtp_configured = server != (DefaultConfig.SMTP_HOST, DefaultConfig.SMTP_PORT)
+        name = "smtp" if is_production(config) or config.get("TESTING") or smtp_configured else "file"
+    if name not in EMAIL_BACKENDS:
+        raise ValueError(f"KUULO_MAIL_BACKEND must be one of {', '.join(EMAIL_BACKENDS)}, not {name!r}")
+    return name
 
 
 class SmsGateway(Protocol):
@@ -112,4 +198,22 @@ SMS_GATEWAYS: dict[str, type] = {"logging": LoggingSmsGateway}
 
 def channels_for(config: dict) -> dict[str, Channel]:
     """Email and SMS are sent by the job; letters wait in the printable queue for staff."""
-    return {"email": SmtpEmail(config), "sms": Sms(SMS_GATEWAYS[config.get("SMS_GATEWAY", "logging")]())}
+    return {"email": EMAIL_BACKENDS[mail_backend(config)](config),
+            "sms": Sms(SMS_GATEWAYS[config.get("SMS_GATEWAY", "logging")]())}
+
+
+def init_app(app: Any) -> None:
+    """Refuse an unknown MAIL_BACKEND at start; on ``flask run`` say once where the file backend writes."""
+    import click
+    from flask.helpers import get_debug_flag
+    from werkzeug.serving import is_running_from_reloader
+
+    if mail_backend(app.config) != "file":
+        return
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.info_name != "run":
+        return
+    reload = ctx.params.get("reload")
+    if (get_debug_flag() if reload is None else reload) and not is_running_from_reloader():
+        return  # the reloader's watcher; the server process it starts says it
+    click.echo(f" * Mail is not sent: each message is written to {app.config['MAIL_FILE_DIR']}/")
