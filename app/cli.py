@@ -1,33 +1,13 @@
-"""Command-line commands: `flask --app app demo`, `flask --app app accounts token EMAIL`."""
+"""Command-line commands: `flask --app app demo`; registers `accounts`, `libraries`, `db` and `jobs`."""
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from flask.cli import with_appcontext
 
 from app import clock, db
-from app.accounts import service
-from app.accounts.models import StaffUser
+from app.accounts.cli import accounts_cli, libraries_cli
 from app.config import is_production
-
-accounts_cli = AppGroup("accounts", help="Staff accounts and API tokens.")
-
-
-@accounts_cli.command("token")
-@click.argument("email")
-@click.option("--name", default="cli", help="A name that says what the token is for")
-def token_command(email: str, name: str) -> None:
-    """Print a new bearer token for the staff user EMAIL (last line of the output)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with db.get_sessionmaker(app).begin() as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
-        if user is None:
-            raise click.ClickException(f"no staff user {email}")
-        raw, tok = service.issue_token(session, now=clock.now(), days=app.config["STAFF_TOKEN_DAYS"], staff=user,
-                                       name=name)
-        click.echo(f"token {tok.id} for {user.email}, expires {tok.expires_at:%Y-%m-%d}", err=True)
-    click.echo(raw)
 
 
 @click.command("demo")
@@ -50,5 +30,5 @@ def init_app(app: Flask) -> None:
     from app.migrate import db_cli
     from app.scheduler import jobs_cli
 
-    for command in (accounts_cli, demo_command, db_cli, jobs_cli):
+    for command in (accounts_cli, libraries_cli, demo_command, db_cli, jobs_cli):
         app.cli.add_command(command)
