@@ -5,7 +5,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, Response, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from werkzeug.exceptions import Forbidden
@@ -13,7 +13,7 @@ from werkzeug.exceptions import Forbidden
 from app import clock, db
 from app.accounts import service
 from app.accounts.models import ApiToken, Patron, StaffUser
-from app.errors import DomainError
+from app.errors import DomainError, problem
 
 login_manager = LoginManager()
 F = TypeVar("F", bound=Callable[..., Any])
@@ -88,6 +88,37 @@ def bearer_token() -> ApiToken | None:
     return None if raw is None else service.token_from_bearer(db.session(), raw, clock.now())
 
 
+REALM = "kuulo"
+WRONG_TOKEN = {
+    "staff": _l("This API is for library systems and needs a staff API token; a reader app's device token "
+                "cannot use it."),
+    "patron": _l("This API is for reader apps and needs a patron's device token; a staff API token cannot "
+                 "use it."),
+}
+
+
+def challenge(*, basic: bool = False) -> dict[str, str]:
+    """The ``WWW-Authenticate`` of every 401 from the JSON API: Bearer, and Basic where card + PIN is taken."""
+    schemes = [f'Bearer realm="{REALM}"'] + ([f'Basic realm="{REALM}"'] if basic else [])
+    return {"WWW-Authenticate": ", ".join(schemes)}
+
+
+def unauthorized(code: str = "unauthorized", *, basic: bool = False, headers: dict[str, str] | None = None,
+                 **extra: Any) -> Response:
+    """401 problem+json with the challenge: the one way the JSON API says "log in"."""
+    return problem(401, code, headers={**challenge(basic=basic), **(headers or {})}, **extra)
+
+
+def refusal(wanted: str, *, basic: bool = False, headers: dict[str, str] | None = None) -> Response:
+    """The answer of a JSON route for ``wanted`` ("staff" or "patron") to a request without usable credentials:
+    403 when it carries a live token of the other kind (the caller is known, the API is not theirs), else 401."""
+    raw = bearer_value()
+    held = service.token_kind(db.session(), raw, clock.now()) if raw else None
+    if held is not None and held != wanted:
+        return problem(403, "forbidden", str(WRONG_TOKEN[wanted]), required_token=wanted)
+    return unauthorized(basic=basic, headers=headers)
+
+
 def api_staff(*roles: str) -> Callable[[F], F]:
     """JSON routes for library systems: a staff bearer token with one of ``roles``."""
 
@@ -97,7 +128,7 @@ def api_staff(*roles: str) -> Callable[[F], F]:
             raw = bearer_value()
             user = None if raw is None else service.staff_from_bearer(db.session(), raw, clock.now())
             if user is None:
-                raise DomainError("unauthorized", 401)
+                return refusal("staff")
             if roles and not (user.roles & (set(roles) | {"admin"})):
                 raise DomainError("forbidden", 403, required_roles=list(roles))
             g.api_user = user
@@ -117,7 +148,7 @@ def api_patron(view: F) -> F:
         tok = bearer_token()
         patron = db.session().get(Patron, tok.patron_id) if tok and tok.patron_id else None
         if patron is None or not patron.active:
-            raise DomainError("unauthorized", 401)
+            return refusal("patron")
         g.api_patron, g.api_token = patron, tok
         return view(*args, **kwargs)
 

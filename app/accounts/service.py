@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import String, bindparam, cast, func, insert, select, text, update
+from sqlalchemy import String, bindparam, cast, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from app import audit, db
@@ -198,38 +198,49 @@ class AuthResult:
 
 
 def _throttled_check(session: Session, subject: str, now: datetime, policy: throttle.ThrottlePolicy,
-                     label: str, user: StaffUser | Patron | None, hashes: list[str | None],
-                     secret: str) -> AuthResult:
-    until = throttle.locked_until(session, subject, now)
+                     user: StaffUser | Patron | None, hashes: list[str | None], secret: str) -> AuthResult:
+    """Check ``secret`` against ``hashes``: one per kind of secret accepted, None where the account has none
+    or there is no account. Each is checked (a missing one against a dummy hash of the same hasher), so a
+    wrong secret costs the same time whether the account exists or not. Only an existing account counts
+    failures and locks: any other string leaves no throttle row behind."""
+    until = throttle.locked_until(session, subject, now) if user is not None else None
     if until is not None:
         return AuthResult(None, "locked", until)
-    if user is not None and getattr(user, "active", True) and any(verify_secret(h, secret) for h in hashes if h):
+    if any(verify_secret(h, secret) for h in hashes) and user is not None and user.active:
         throttle.clear(session, subject)
         return AuthResult(user)
-    until = throttle.register_failure(session, subject, now, policy, label)
+    if user is None:
+        return AuthResult(None, "invalid")
+    until = throttle.register_failure(session, subject, now, policy, subject)
     return AuthResult(None, "locked" if until else "invalid", until)
+
+
+def _lookup_key(value: str | None, max_length: int) -> str | None:
+    """A typed card number or email as it can be looked up; None when no account can have it: a NUL
+    byte (PostgreSQL refuses it in text) or longer than the column."""
+    return value if value and "\0" not in value and len(value) <= max_length else None
+
+
+_CARD_LENGTH, _EMAIL_LENGTH = Patron.__table__.c.card_number.type.length, StaffUser.__table__.c.email.type.length
 
 
 def authenticate_staff(session: Session, email: str, password: str, now: datetime,
                        policy: throttle.ThrottlePolicy) -> AuthResult:
     email = (email or "").strip().lower()
-    user = session.scalar(select(StaffUser).where(StaffUser.email == email))
-    return _throttled_check(session, "staff:" + email, now, policy, "staff:" + email, user,
-                            [user.password_hash] if user else [], password or "")
+    key = _lookup_key(email, _EMAIL_LENGTH)
+    user = session.scalar(select(StaffUser).where(StaffUser.email == key)) if key else None
+    return _throttled_check(session, "staff:" + email, now, policy, user,
+                            [user.password_hash if user else None], password or "")
 
 
 def authenticate_patron(session: Session, card_number: str, secret: str, now: datetime,
                         policy: throttle.ThrottlePolicy, allow: tuple[str, ...] = ("pin", "password")) -> AuthResult:
     """Card number with PIN or password (``allow`` picks which). Throttled per card."""
     card = (card_number or "").strip().replace(" ", "")
-    patron = session.scalar(select(Patron).where(Patron.card_number == card))
-    hashes: list[str | None] = []
-    if patron is not None:
-        if "pin" in allow:
-            hashes.append(patron.pin_hash)
-        if "password" in allow:
-            hashes.append(patron.password_hash)
-    return _throttled_check(session, "card:" + card, now, policy, "card:" + card, patron, hashes, secret or "")
+    key = _lookup_key(card, _CARD_LENGTH)
+    patron = session.scalar(select(Patron).where(Patron.card_number == key)) if key else None
+    hashes = [getattr(patron, kind + "_hash", None) for kind in ("pin", "password") if kind in allow]
+    return _throttled_check(session, "card:" + card, now, policy, patron, hashes, secret or "")
 
 
 def change_staff_password(session: Session, user: StaffUser, current: str, new: str, *, now: datetime) -> None:
@@ -323,6 +334,22 @@ def _owner_of_token(session: Session, statement: Any, raw: str, now: datetime) -
     return owner
 
 
+# Whose live token is this (of an active owner)? Asked only when a route refuses a token.
+_TOKEN_OWNER_KIND = (select(ApiToken.patron_id, ApiToken.staff_user_id)
+                     .outerjoin(Patron, ApiToken.patron_id == Patron.id)
+                     .outerjoin(StaffUser, ApiToken.staff_user_id == StaffUser.id)
+                     .where(ApiToken.token_hash == bindparam("digest"), ApiToken.revoked_at.is_(None),
+                            ApiToken.expires_at > bindparam("now", type_=ApiToken.__table__.c.expires_at.type),
+                            or_(Patron.active.is_(True), StaffUser.active.is_(True))))
+
+
+def token_kind(session: Session, raw: str, now: datetime) -> str | None:
+    """"patron" or "staff": whose live token ``raw`` is; None when it is no live token of an active owner.
+    Records no use: the caller is refusing the token."""
+    row = session.execute(_TOKEN_OWNER_KIND, {"digest": token_digest(raw), "now": now}).first() if raw else None
+    return None if row is None else "patron" if row.patron_id is not None else "staff"
+
+
 def note_token_use(session: Session, token_id: int, last_used_at: datetime | None, now: datetime) -> None:
     """Record a token's use, at most once an hour: polling reader apps must not turn every GET into a
     write. In a read-only request the write waits until the reads are over (``db.after_reads``)."""
@@ -409,6 +436,8 @@ def use_one_time_link(session: Session, raw: str, *, now: datetime, pin: str | N
 
 def find_reset_subject(session: Session, identifier: str) -> Patron | StaffUser | None:
     ident = (identifier or "").strip()
+    if _lookup_key(ident, _EMAIL_LENGTH) is None:
+        return None
     if "@" in ident:
         staff = session.scalar(select(StaffUser).where(StaffUser.email == ident.lower()))
         if staff is not None:
@@ -451,7 +480,8 @@ def patron_by_national_id_hash(session: Session, id_hash: str) -> Patron | None:
 
 def set_pin_at_desk(session: Session, card_number: str, pin: str, *, now: datetime, actor: StaffUser) -> Patron:
     """A librarian sets a new PIN for a patron who is present with ID (PINs are never told by phone)."""
-    patron = session.scalar(select(Patron).where(Patron.card_number == (card_number or "").strip()))
+    key = _lookup_key((card_number or "").strip(), _CARD_LENGTH)
+    patron = session.scalar(select(Patron).where(Patron.card_number == key)) if key else None
     if patron is None:
         raise DomainError("card-not-found", 404, field="card_number")
     set_patron_secret(session, patron, pin=pin, now=now, actor=actor)

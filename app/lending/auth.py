@@ -14,7 +14,7 @@ from flask import g, request, url_for
 
 from app import clock, db, gate
 from app.accounts import service as accounts
-from app.accounts.auth import bearer_value
+from app.accounts.auth import bearer_value, challenge, refusal
 from app.accounts.models import Patron
 from app.accounts.views import throttle_policy
 from app.errors import problem
@@ -29,10 +29,13 @@ class Locked(Exception):
         self.seconds = seconds
 
 
-def challenge_headers() -> dict[str, str]:
+def auth_document_link() -> dict[str, str]:
     auth_url = url_for("lending_opds.auth_document", _external=True)
-    return {"WWW-Authenticate": 'Bearer realm="Kuulo", Basic realm="Kuulo"',
-            "Link": f'<{auth_url}>; rel="{AUTH_DOCUMENT_REL}"; type="application/opds-authentication+json"'}
+    return {"Link": f'<{auth_url}>; rel="{AUTH_DOCUMENT_REL}"; type="application/opds-authentication+json"'}
+
+
+def challenge_headers() -> dict[str, str]:
+    return {**challenge(basic=True), **auth_document_link()}
 
 
 def reader_from_request() -> Patron | None:
@@ -63,7 +66,8 @@ def reader_from_request() -> Patron | None:
 
 
 def unauthorized() -> Any:
-    return problem(401, "unauthorized", headers=challenge_headers())
+    """401 with both schemes and the Authentication document's link; 403 for a staff token (not a reader's)."""
+    return refusal("patron", basic=True, headers=auth_document_link())
 
 
 def reader_required(view: F) -> F:
