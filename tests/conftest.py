@@ -172,3 +172,12 @@ def s3_settings(endpoint: str, bucket_name: str) -> dict[str, Any]:
     """Settings that put the media store in the moto bucket (merge into app_config)."""
     return {"MEDIA_BACKEND": "s3", "S3_ENDPOINT_URL": endpoint, "S3_BUCKET": bucket_name, "S3_REGION": S3_REGION,
             "S3_ACCESS_KEY_ID": S3_KEY_ID, "S3_SECRET_ACCESS_KEY": S3_SECRET}
+
+
+def closed_port() -> int:
+    """A loopback port nobody listens on (taken and let go: connecting to it is refused at once)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

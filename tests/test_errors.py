@@ -2,7 +2,6 @@
 status, and a payment while the payment provider is unreachable is the documented 503, not a 500."""
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -14,13 +13,7 @@ from app.circulation.models import FeeEntry, PatronCirculation, Payment
 from app.circulation.service_common import add_fee
 from app.errors import DomainError
 from tests.circulation import helpers
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (taken and let go: connecting to it is refused at once)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.conftest import closed_port
 
 
 @pytest.fixture()

@@ -102,13 +102,17 @@ def checkin(body: schemas.CheckinRequest) -> Any:
     return api_json.checkin(result)
 
 
+HOLD_PROBLEMS: dict[int, Any] = {
+    422: "Field errors (`errors`; `record_key` when neither record_key nor item_barcode is given), or "
+         "`type` …/branch-ambiguous",
+    409: refusals(schemas.HoldRefused, schemas.HOLD_REASONS)}
+
+
 @bp.post("/holds")
 @api_staff("librarian")
 @operation("Place a hold for a patron", tags=DESK, body=schemas.DeskHoldRequest, responses={
     201: (schemas.HoldPlaced, "Hold placed"), 404: UNKNOWN + ", or no copy of the title",
-    422: "Field errors (`errors`; `record_key` when neither record_key nor item_barcode is given), or "
-         "`type` …/branch-ambiguous",
-    409: refusals(schemas.HoldRefused, schemas.HOLD_REASONS)})
+    **HOLD_PROBLEMS})
 def place_hold_for_patron(body: schemas.DeskHoldRequest) -> Any:
     return _place_hold(_patron_id(body.card_number), body, g.api_user)
 
@@ -194,9 +198,7 @@ def my_holds() -> Any:
 @api_patron
 @operation("Place a hold (pickup at my home branch unless chosen)", tags=MINE, body=schemas.HoldRequest, responses={
     201: (schemas.HoldPlaced, "Hold placed"), 404: NOT_BORROWER + ", no such title, item or branch",
-    422: "Field errors (`errors`; `record_key` when neither record_key nor item_barcode is given), or "
-         "`type` …/branch-ambiguous",
-    409: refusals(schemas.HoldRefused, schemas.HOLD_REASONS)})
+    **HOLD_PROBLEMS})
 def my_new_hold(body: schemas.HoldRequest) -> Any:
     return _place_hold(g.api_patron.id, body, g.api_patron)
 

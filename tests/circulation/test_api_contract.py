@@ -4,7 +4,6 @@ endpoint is 403, an unreachable payment provider is the documented 503, and each
 from __future__ import annotations
 
 import json
-import socket
 from typing import Any
 
 import pytest
@@ -17,15 +16,9 @@ from app.circulation.service_common import add_fee
 from tests.circulation.fake_paytrail import FakePaytrail, provider
 from tests.circulation.helpers import borrower, build_libraries, item, money
 from tests.circulation.test_api import card_of, patron_token, staff_token  # noqa: F401 - staff_token: a fixture
+from tests.conftest import closed_port
 
 API = "/api/v1/circulation"
-
-
-def closed_port() -> int:
-    """A loopback port nobody listens on (taken and let go: connecting to it is refused at once)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture()
