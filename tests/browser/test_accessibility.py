@@ -54,6 +54,7 @@ def _reset_form(**who: str) -> Callable[[Any, Any], Any]:
 PATRON = "2000000003"
 PAGES = [
     PageCase("home", _goto("/")),
+    PageCase("api-docs", _goto("/api/docs")),
     PageCase("patron-login", _goto("/login")),
     PageCase("patron-login-with-errors", _login_with_empty_form, has_error_summary=True),
     PageCase("staff-login", _goto("/staff/login")),
