@@ -10,34 +10,30 @@ from pydantic import Field
 from app.institutions.models import INSTITUTION_TYPES, STATES
 from app.institutions.review_queue import AGE_FILTERS
 from app.institutions.validation import LIMITS
-from app.platform.contract import Answer, Body, Query
+from app.platform.contract import Answer, Body, Query, Text
 
 InstitutionType = Literal[INSTITUTION_TYPES]  # type: ignore[valid-type]
 State = Literal[STATES]  # type: ignore[valid-type]
 
 
-def text(limit: int, description: str) -> type[str]:
-    return Annotated[str, Field(max_length=limit, description=description)]  # type: ignore[return-value]
-
-
 class ResponsiblePerson(Body):
-    given_names: text(LIMITS["given_names"], "Given names")  # type: ignore[valid-type]
-    surname: text(LIMITS["surname"], "Surname")  # type: ignore[valid-type]
-    national_id: text(20, "Finnish personal identity code (henkilötunnus), century signs of 2023 included; must "  # type: ignore[valid-type]
+    given_names: Text(LIMITS["given_names"], "Given names")  # type: ignore[valid-type]
+    surname: Text(LIMITS["surname"], "Surname")  # type: ignore[valid-type]
+    national_id: Text(20, "Finnish personal identity code (henkilötunnus), century signs of 2023 included; must "  # type: ignore[valid-type]
                           "be an adult's. Stored only as a keyed hash and a masked form.")
-    email: text(254, "Email address")  # type: ignore[valid-type]
-    phone: text(30, "Phone number (optional)") | None = None  # type: ignore[valid-type]
+    email: Text(254, "Email address")  # type: ignore[valid-type]
+    phone: Text(30, "Phone number (optional)") | None = None  # type: ignore[valid-type]
 
 
 class ApplicationRequest(Body):
-    name: text(LIMITS["name"], "Name of the institution")  # type: ignore[valid-type]
+    name: Text(LIMITS["name"], "Name of the institution")  # type: ignore[valid-type]
     type: InstitutionType
-    business_id: text(20, "Finnish business ID (Y-tunnus), checked with its check digit, e.g. 7654321-2")  # type: ignore[valid-type]
-    street_address: text(LIMITS["street_address"], "Street address")  # type: ignore[valid-type]
-    postal_code: text(10, "Finnish postal code, five digits")  # type: ignore[valid-type]
-    city: text(LIMITS["city"], "Town or city")  # type: ignore[valid-type]
-    email: text(254, "The institution's email: the follow-up link and the credentials go here")  # type: ignore[valid-type]
-    phone: text(30, "The institution's phone number")  # type: ignore[valid-type]
+    business_id: Text(20, "Finnish business ID (Y-tunnus), checked with its check digit, e.g. 7654321-2")  # type: ignore[valid-type]
+    street_address: Text(LIMITS["street_address"], "Street address")  # type: ignore[valid-type]
+    postal_code: Text(10, "Finnish postal code, five digits")  # type: ignore[valid-type]
+    city: Text(LIMITS["city"], "Town or city")  # type: ignore[valid-type]
+    email: Text(254, "The institution's email: the follow-up link and the credentials go here")  # type: ignore[valid-type]
+    phone: Text(30, "The institution's phone number")  # type: ignore[valid-type]
     responsible_person: ResponsiblePerson
     consent: bool = Field(description="The responsible person's written consent has been given (must be true)")
     language: Literal["fi", "sv", "en"] | None = Field(

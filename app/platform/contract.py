@@ -38,6 +38,11 @@ PG_INT_MAX = 2_147_483_647  # ids are PostgreSQL integers: a larger one names no
 Id = Annotated[int, Field(ge=1, le=PG_INT_MAX)]
 
 
+def Text(max_length: int, description: str | None = None) -> Any:  # noqa: N802 - used as a type
+    """Text of at most ``max_length`` characters (the limit of the column or the domain's rule)."""
+    return Annotated[str, Field(max_length=max_length, description=description or None)]
+
+
 class Body(BaseModel):
     """Base of request bodies: JSON types as they are (no "5" for 5), unknown fields ignored."""
 

@@ -3,11 +3,11 @@ rules, age and guardian rules stay in validation.py, shared with the web form)."
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from app.platform.contract import Answer, Body
+from app.platform.contract import Answer, Body, Text
 from app.registration.validation import TEXT_LIMITS
 
 Language = Literal["fi", "sv", "en"]
@@ -16,8 +16,8 @@ EligibilityBasis = Literal["visual_impairment", "reading_disability", "physical_
 Format = Literal["audiobook", "cd_audiobook", "e_text", "braille", "tactile_picture_book"]
 
 
-def text(name: str, description: str = "") -> type[str]:
-    return Annotated[str, Field(max_length=TEXT_LIMITS[name], description=description or None)]  # type: ignore[return-value]
+def text(name: str, description: str = "") -> Any:
+    return Text(TEXT_LIMITS[name], description)
 
 
 class RegistrationRequest(Body):
