@@ -24,6 +24,8 @@ ROLE_LABELS = {
     "producer": _l("club producer"),
     "status_editor": _l("status editor"),
     "admin": _l("administrator"),
+    "circulation": _l("circulation desk"),
+    "circulation-supervisor": _l("circulation supervisor"),
 }
 
 

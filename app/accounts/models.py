@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, UTCDateTime
 
-ROLES = ("librarian", "reviewer", "producer", "status_editor", "admin")
+ROLES = ("librarian", "reviewer", "producer", "status_editor", "admin", "circulation", "circulation-supervisor")
 PATRON_KINDS = ("person", "institution")
 
 

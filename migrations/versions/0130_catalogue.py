@@ -1,0 +1,23 @@
+"""catalogue: placeholder, filled by the work on this capability (empty until then)
+
+Revision ID: 0130_catalogue
+Revises: 0120_status_management
+Create Date: 2026-12-03 14:00:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import app.db  # noqa: F401
+
+revision = '0130_catalogue'
+down_revision = '0120_status_management'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
