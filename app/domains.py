@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-ORDER = ["circulation", "registration", "institutions", "lending", "cdclub", "status"]
+ORDER = ["circulation", "registration", "institutions", "lending", "catalogue", "cdclub", "status"]
 
 
 def _optional(name: str) -> ModuleType | None:
