@@ -1,11 +1,11 @@
-"""my_account: placeholder, filled by the work on this capability (empty until then)
+"""my_account: a hold can be suspended until a day (Koha's suspend) — circ_holds.suspended_until
 
 Revision ID: 0140_my_account
 Revises: 0130_catalogue
 Create Date: 2026-12-03 14:00:00
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 import app.db  # noqa: F401
 
@@ -16,8 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('circ_holds', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('suspended_until', sa.Date(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('circ_holds', schema=None) as batch_op:
+        batch_op.drop_column('suspended_until')
