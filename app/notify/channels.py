@@ -1,7 +1,9 @@
 """Delivery channels. ``send`` confirms its claim right before the hand-over; it raises ``DeliveryError`` to retry."""
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
 import os
 import re
@@ -9,6 +11,8 @@ import smtplib
 import ssl
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
@@ -193,13 +197,74 @@ class Sms:
             raise DeliveryError(f"SMS: {exc.__class__.__name__}") from exc
 
 
-SMS_GATEWAYS: dict[str, type] = {"logging": LoggingSmsGateway}
+class HttpSmsGateway:
+    """A generic HTTP SMS gateway: POST ``SMS_HTTP_URL`` with ``SMS_HTTP_BODY_TEMPLATE`` (JSON in which "{to}"
+    and "{text}" are replaced by the number and the text, JSON-escaped), with a bearer token or HTTP Basic
+    credentials, within ``SMS_HTTP_TIMEOUT_SECONDS``. A 2xx answer is delivery; anything else a retry. The
+    error kept for the outbox page names the HTTP status or the failure's class, never the number or text."""
+
+    def __init__(self, config: Any) -> None:
+        self.url = str(config.get("SMS_HTTP_URL") or "")
+        if not self.url.startswith(("http://", "https://")):
+            raise ValueError("KUULO_SMS_HTTP_URL must be an http:// or https:// URL for the http SMS gateway")
+        self.template = str(config.get("SMS_HTTP_BODY_TEMPLATE") or DefaultConfig.SMS_HTTP_BODY_TEMPLATE)
+        self.timeout = float(config.get("SMS_HTTP_TIMEOUT_SECONDS") or 10)
+        self.headers = {"Content-Type": "application/json", "User-Agent": "Kuulo"}
+        if config.get("SMS_HTTP_BEARER_TOKEN"):
+            self.headers["Authorization"] = f"Bearer {config['SMS_HTTP_BEARER_TOKEN']}"
+        elif config.get("SMS_HTTP_USERNAME"):
+            pair = f"{config['SMS_HTTP_USERNAME']}:{config.get('SMS_HTTP_PASSWORD') or ''}".encode()
+            self.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+
+    def body(self, phone: str, text: str) -> bytes:
+        def escaped(value: str) -> str:
+            return json.dumps(value)[1:-1]
+
+        return self.template.replace("{to}", escaped(phone)).replace("{text}", escaped(text)).encode()
+
+    def send_sms(self, phone: str, text: str) -> None:
+        request = urllib.request.Request(self.url, data=self.body(phone, text), headers=self.headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 (http/https only)
+                answer.read(65536)
+        except urllib.error.HTTPError as exc:
+            raise DeliveryError(f"SMS gateway: HTTP {exc.code}") from exc
+        except (OSError, ValueError) as exc:
+            raise DeliveryError(f"SMS gateway: {exc.__class__.__name__}") from exc
+
+
+SMS_GATEWAYS: dict[str, type] = {"logging": LoggingSmsGateway, "http": HttpSmsGateway}
+
+
+def sms_backend(config: Any) -> str:
+    """SMS_BACKEND (``log``/``logging`` or ``http``) when set, else SMS_GATEWAY; refuses an unknown name."""
+    name = str(config.get("SMS_BACKEND") or config.get("SMS_GATEWAY") or "logging").strip().lower()
+    name = "logging" if name == "log" else name
+    if name not in SMS_GATEWAYS:
+        raise ValueError(f"KUULO_SMS_BACKEND must be log or http, not {name!r}")
+    return name
+
+
+def sms_gateway(config: Any) -> SmsGateway:
+    name = sms_backend(config)
+    return HttpSmsGateway(config) if name == "http" else LoggingSmsGateway()
+
+
+def check_sms_gateway(config: Any, sms_senders: Callable[[], list[str]]) -> None:
+    """Refuse to start in production with the logging gateway (which sends nothing) when ``sms_senders()``
+    (the circulation presets in use whose notices may go by SMS) is not empty: their SMS would vanish."""
+    name = sms_backend(config)
+    if name == "http":
+        HttpSmsGateway(config)  # a bad URL is refused at start, not at the first SMS
+    if is_production(config) and name == "logging" and (senders := sms_senders()):
+        raise RuntimeError("KUULO_SMS_BACKEND=http (with KUULO_SMS_HTTP_URL) must be set in production: the "
+                           f"circulation presets {', '.join(sorted(senders))} send notices by SMS, and the "
+                           "logging gateway sends nothing")
 
 
 def channels_for(config: dict) -> dict[str, Channel]:
     """Email and SMS are sent by the job; letters wait in the printable queue for staff."""
-    return {"email": EMAIL_BACKENDS[mail_backend(config)](config),
-            "sms": Sms(SMS_GATEWAYS[config.get("SMS_GATEWAY", "logging")]())}
+    return {"email": EMAIL_BACKENDS[mail_backend(config)](config), "sms": Sms(sms_gateway(config))}
 
 
 def init_app(app: Any) -> None:

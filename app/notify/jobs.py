@@ -31,6 +31,7 @@ log = logging.getLogger("kuulo.notify")
 LEASE = timedelta(minutes=2)
 BATCH = 100
 SENT_CHANNELS = ("email", "sms")
+PROGRESS_EVERY = 20  # a progress line (``jobs run-once``) every this many messages
 
 
 def new_owner() -> str:
@@ -75,6 +76,18 @@ def _while_held(sm: sessionmaker[Session], message_id: int, owner: str, **values
         return result.rowcount == 1
 
 
+LINK_REMOVED = "[one-time link removed after delivery]"
+
+
+def without_links(message: OutboxMessage) -> dict[str, Any]:
+    """The body and context of a delivered message without its one-time link (``context["link"]``, a
+    ``/reset/…`` URL): once it is in the recipient's mailbox, nobody who reads the outbox can use it."""
+    link = (message.context or {}).get("link")
+    if not isinstance(link, str) or "/reset/" not in link:
+        return {}
+    return {"body": message.body.replace(link, LINK_REMOVED), "context": {**message.context, "link": LINK_REMOVED}}
+
+
 def run_clock(now: datetime) -> Callable[[], datetime]:
     """``now`` advanced by the whole seconds this run has taken: leases keep time in a long run, and a
     short run (a test) keeps exactly ``now``."""
@@ -89,8 +102,13 @@ def deliver_outbox(sm: sessionmaker[Session], now: datetime, channels: dict[str,
     the time as the run goes on (default: ``run_clock(now)``)."""
     clock = clock or run_clock(now)
     owner = owner or new_owner()
+    from app.scheduler import progress
+
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    for _ in range(BATCH):
+    for handled in range(BATCH):
+        if handled and handled % PROGRESS_EVERY == 0:
+            progress(f"{handled} messages handled: {counts['sent']} sent, {counts['retry']} to retry, "
+                     f"{counts['failed']} failed")
         t = clock()
         with sm.begin() as session:
             claimed = claim_due(session, t, 1, owner=owner, lease=lease)
@@ -127,7 +145,7 @@ def _deliver_one(sm: sessionmaker[Session], message: OutboxMessage, owner: str, 
                 values.update(status="pending", next_attempt_at=clock() + backoff)
                 outcome = "retry"
         else:
-            values, outcome = dict(status="sent", sent_at=clock(), last_error=""), "sent"
+            values, outcome = dict(status="sent", sent_at=clock(), last_error="", **without_links(message)), "sent"
     if not _while_held(sm, message.id, owner, lease_until=None, lease_owner="", **values):
         log.warning("outbox message %s: taken over by another sender while this one sent it (outcome %s, "
                     "not recorded); a copy carries the same Message-ID", message.id, outcome)

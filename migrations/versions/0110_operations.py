@@ -1,4 +1,4 @@
-"""operations: placeholder, filled by the work on this capability (empty until then)
+"""operations: TOTP second factor of staff users (encrypted secret, enabled time, last used step)
 
 Revision ID: 0110_operations
 Revises: 0100_identity_key_fingerprint
@@ -16,8 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('totp_secret', sa.String(length=300), nullable=True))
+        batch_op.add_column(sa.Column('totp_enabled_at', app.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.drop_column('totp_last_step')
+        batch_op.drop_column('totp_enabled_at')
+        batch_op.drop_column('totp_secret')
