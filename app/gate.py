@@ -5,15 +5,21 @@ its component with ``declare(bp, "registration")`` or ``@component("reader_apps"
 must stay open during a break (downloads of books already on loan, the status page itself) say
 ``@always_open``. The status package registers a ``ClosureProvider`` that answers, for a component
 and a moment, whether it is closed and until when. Without a provider nothing is ever closed.
+
+Users learn of a closure before they start: every page shows a banner (``errors/_status_banner.html``,
+``gate_announcements()``) while a break runs or starts within the hour; a page whose GET stays open
+replaces its form or button with the closure notice (``errors/_closure.html``: ``closable(component)``,
+``gate_closed(component)``); a form sent across the start of a break is answered with what was typed.
+Every 503 carries ``Link: <…/status>; rel="status"``.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, has_request_context, render_template, request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +86,82 @@ def component_of_endpoint(app: Flask, endpoint: str | None) -> tuple[str | None,
     return _blueprint_components.get(endpoint.rpartition(".")[0]), False
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A planned break or an open incident touching a component, current or coming (for announcements)."""
+
+    key: str  # stable per event ("maintenance-7", "incident-3")
+    component: str
+    starts: datetime
+    until: datetime | None
+    url: str
+    title: str
+    language: str  # the language the title is in
+    ongoing: bool
+
+
+def notices_for(component_code: str, now: datetime, language: str) -> list[Notice]:
+    """The status provider's current and coming breaks of ``component_code`` (none without a provider)."""
+    notices = getattr(_provider, "notices", None)
+    return list(notices(component_code, now, language)) if notices is not None else []
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One break or incident for the banner on every page: what closes (in users' words), when, the link."""
+
+    key: str
+    title: str
+    language: str  # the language the title is in
+    services: tuple[str, ...]  # the closed components' names, in the reader's language
+    starts: datetime
+    until: datetime | None
+    url: str
+    ongoing: bool
+
+
+BANNER_AHEAD = timedelta(hours=1)  # a break is announced on every page from an hour before it starts
+
+
+def component_label(component_code: str, language: str) -> str:
+    """The component's name as users say it (from the provider), else its code."""
+    name = getattr(_provider, "component_name", None)
+    return name(component_code, language) if name is not None else component_code
+
+
+def status_url() -> str | None:
+    """The public status page (the provider's), for ``Link: <…>; rel="status"`` on every 503."""
+    url = getattr(_provider, "status_url", None)
+    return url() if url is not None else None
+
+
+def announcements(now: datetime, language: str, ahead: timedelta = BANNER_AHEAD) -> list[Announcement]:
+    """Every break or incident that closes something now or within ``ahead``, soonest first."""
+    found: dict[str, list[Notice]] = {}
+    for code in COMPONENTS:
+        for notice in notices_for(code, now, language):
+            if notice.starts <= now + ahead:
+                found.setdefault(notice.key, []).append(notice)
+    result = []
+    for key, notices in found.items():
+        first = notices[0]
+        services = tuple(component_label(n.component, language) for n in notices)
+        result.append(Announcement(key, first.title, first.language, services, first.starts, first.until,
+                                   first.url, first.ongoing))
+    return sorted(result, key=lambda a: (a.starts, a.key))
+
+
+def closed_now(component_code: str) -> Closure | None:
+    """For pages: the closure of ``component_code`` now, if its actions (POST) are refused. A page whose
+    GET stays open shows this instead of the form or button (``errors/_closure.html``)."""
+    from app import clock
+    from app.i18n import current_language
+
+    if component_code not in COMPONENTS:
+        raise ValueError(component_code)
+    return closure_for(component_code, clock.now(), current_language())
+
+
 def closure_for(component_code: str, now: datetime, language: str) -> Closure | None:
     """Whether ``component_code`` is closed at ``now`` (for documents that announce it, e.g. OPDS auth)."""
     return _provider.closure(component_code, now, language) if _provider is not None else None
@@ -123,5 +205,48 @@ def init_app(app: Flask) -> None:
             return problem(503, "service-unavailable", closure.title, headers=headers,
                            component=closure.component, announcement_url=closure.url,
                            expected_end=closure.until.isoformat() if closure.until else None)
-        body = render_template("errors/closed.html", closure=closure)
-        return body, 503, headers
+        # A form sent across the start of a break: show what was typed, so nothing has to be typed again.
+        submitted = submitted_values() if request.method not in READ_METHODS else []
+        body = render_template("errors/closed.html", closure=closure, submitted=submitted,
+                               service=component_label(closure.component, current_language()))
+        return body, 503, headers | {"Cache-Control": "no-store"}
+
+    @app.after_request
+    def _link_status(response: Response) -> Response:
+        if response.status_code == 503 and "status" not in response.headers.get("Link", ""):
+            url = status_url()
+            if url:
+                response.headers.add("Link", f'<{url}>; rel="status"')
+        return response
+
+    # Globals (not a context processor), so imported macros (errors/_closure.html) see them too.
+    app.jinja_env.globals.update(gate_closed=closed_now, gate_announcements=_page_announcements,
+                                 gate_service_name=lambda code: component_label(code, current_language()))
+
+
+def _page_announcements() -> list[Announcement]:
+    """The banner's announcements for this request (never fails a page: no request, no banner)."""
+    from app import clock
+    from app.i18n import current_language
+
+    if not has_request_context() or _provider is None:
+        return []
+    try:
+        return announcements(clock.now(), current_language())
+    except Exception:  # the banner is a courtesy: a page renders without it
+        current_app.logger.warning("gate: could not read the announcements", exc_info=True)
+        return []
+
+
+# Never shown back: the form's token and anything secret (passwords, PINs).
+HIDDEN_FIELDS = ("csrf_token", "password", "secret", "pin", "token")
+
+
+def submitted_values() -> list[tuple[str, str]]:
+    """The text fields of a refused form, as typed (names made readable), to copy into the form later."""
+    values = []
+    for name, value in request.form.items(multi=True):
+        if any(hidden in name.lower() for hidden in HIDDEN_FIELDS) or not value.strip():
+            continue
+        values.append((name.replace("_", " ").replace("-", " ").strip().capitalize(), value[:5000]))
+    return values[:100]

@@ -28,7 +28,7 @@ def closed(now):
 
 
 def test_closed_api_route_answers_503_problem_with_retry_after(client, closed):
-    closed("reader_apps")
+    closed("login")
     auth = {"Authorization": "Basic " + base64.b64encode(b"2000000001:1234").decode()}
     resp = client.post("/api/v1/token", headers=auth)
     assert resp.status_code == 503 and resp.mimetype == "application/problem+json"
@@ -59,3 +59,27 @@ def test_reads_can_stay_open_while_writes_are_refused(client, closed):
 def test_unknown_component_names_are_refused_at_declaration():
     with pytest.raises(ValueError):
         gate.component("no-such-service")
+
+
+def test_a_new_device_signs_in_during_a_borrowing_break_but_not_when_login_is_closed(client, sm, now, closed):
+    from tests import factories
+
+    with sm.begin() as s:
+        card = factories.patron(s, now).card_number
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{card}:1234".encode()).decode()}
+    closed("reader_apps", "web_library")
+    assert client.post("/api/v1/token", headers=auth).status_code == 201
+    closed("login")
+    assert client.post("/api/v1/token", headers=auth).status_code == 503
+
+
+def test_every_503_of_the_gate_links_the_status_page(client, closed):
+    class WithStatus(FixedClosures):
+        def status_url(self):
+            return "http://kuulo.test/status"
+
+    closed("password_reset")
+    gate.set_provider(WithStatus(gate._provider.closed))
+    for resp in (client.get("/reset"), client.post("/reset", data={"email": "a@example.test"})):
+        assert resp.status_code == 503
+        assert resp.headers["Link"] == '<http://kuulo.test/status>; rel="status"'

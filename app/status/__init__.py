@@ -17,11 +17,13 @@ from sqlalchemy.orm import Session
 def init_app(app: Flask) -> None:
     from app import gate
     from app.navigation import StaffLink, add_main_link, add_staff_link
-    from app.status import api, editor, labels, views
+    from app.security import csrf
+    from app.status import api, editor, labels, manage_api, views
     from app.status.gate_provider import StatusClosures
 
-    for blueprint in (views.bp, api.bp, editor.bp):
+    for blueprint in (views.bp, api.bp, editor.bp, manage_api.bp):
         app.register_blueprint(blueprint)
+    csrf.exempt(manage_api.bp)  # bearer-token JSON (editors' tokens): no cookies, no CSRF
     gate.set_provider(StatusClosures())
     add_main_link("status.page", _l("Service status"))
     app.jinja_env.globals.update(labels.jinja_globals())

@@ -36,11 +36,7 @@ ERRORS = {
 def _saved(message: str) -> None:
     db.session().commit()
     flash(message, "success")
-    if current_app.config.get("STATUS_SNAPSHOT_ON_CHANGE", True):
-        try:
-            snapshot.publish(current_app._get_current_object())  # type: ignore[attr-defined]
-        except Exception:  # the live page is right; the job renews the copy within minutes
-            current_app.logger.exception("status: could not renew the snapshot")
+    snapshot.renew_after_change(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _refused(err: DomainError) -> None:

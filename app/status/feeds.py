@@ -41,9 +41,9 @@ def timeline_html(event: EventView) -> str:
         parts.append("<p>" + escape(_("Planned: %(start)s – %(end)s", start=labels.when(event.scheduled_for),
                                       end=labels.when(event.scheduled_until))) + "</p>")
     for update in event.updates:
-        text = update.body.text or str(labels.UPDATE_KINDS.get(update.kind, ""))
+        text = labels.update_text(update)
         parts.append(f"<p><small>{escape(labels.when(update.display_at))}</small><br>"
-                     f"<strong>{escape(_status_word(event, update.status))}</strong> – {escape(text)}</p>")
+                     f"<strong>{escape(_status_word(event, update.shown_status))}</strong> – {escape(text)}</p>")
     return "\n".join(parts)
 
 
@@ -123,7 +123,7 @@ def ics(view: StatusView) -> bytes:
              "X-PUBLISHED-TTL:PT15M"]
     for event in sorted((e for e in view.events if e.kind == "maintenance"), key=lambda e: e.starts_at):
         latest = event.updates[0] if event.updates else None
-        text = (latest.body.text or str(labels.UPDATE_KINDS.get(latest.kind, ""))) if latest else ""
+        text = labels.update_text(latest) if latest else ""
         description = "\n\n".join(filter(None, [text, _("More: %(url)s", url=_base() + event.path)]))
         lines += ["BEGIN:VEVENT", f"UID:{event.uid}", f"SEQUENCE:{event.sequence}",
                   f"DTSTAMP:{_ics_time(event.updated_at)}", f"CREATED:{_ics_time(event.created_at)}",

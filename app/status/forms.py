@@ -20,17 +20,26 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.gate import COMPONENTS
 from app.status import labels
 from app.status.models import IMPACTS, INCIDENT_STATES
-from app.status.texts import LANGUAGES, component_name
+from app.status.texts import LANGUAGES, component_name, component_reach
 
 REQUIRED = DataRequired(message=_l("This field is required."))
 TITLE_LABELS = {"fi": _l("Title in Finnish"), "sv": _l("Title in Swedish"), "en": _l("Title in English")}
 BODY_LABELS = {"fi": _l("Text in Finnish"), "sv": _l("Text in Swedish"), "en": _l("Text in English")}
+
+
+class AtLeastOne:
+    """At least one box of a group ticked; sets no ``required`` flag, so no single checkbox is announced
+    as required (the group's legend says it instead)."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if not field.data:
+            raise StopValidation(str(_l("Choose at least one service.")))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -95,7 +104,8 @@ class MaintenanceForm(TextsForm):
     ends = DateTimeLocalField(_l("Expected end"), [REQUIRED], format="%Y-%m-%dT%H:%M",
                               description=_l("Finnish time. The services reopen at this moment unless you "
                                              "complete the break earlier or reschedule it."))
-    components = MultiCheckboxField(_l("Services that close"), [REQUIRED], choices=[])
+    # Required as a group (the fieldset says so), never ``required`` on each checkbox.
+    components = MultiCheckboxField(_l("Services that close"), [AtLeastOne()], choices=[])
     reads_open = BooleanField(_l("People can still read their own data (loans, account) during the break"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -156,7 +166,10 @@ class IncidentUpdateForm(TextsForm):
 
     def label_components(self, language: str) -> None:
         for code in COMPONENTS:
-            getattr(self, f"component_{code}").label.text = component_name(code, language)
+            select = getattr(self, f"component_{code}")
+            select.label.text = component_name(code, language)
+            closes, stays_open = component_reach(code, language)
+            select.description = f"{_l('Closes:')} {closes} {_l('Stays open:')} {stays_open}"
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)

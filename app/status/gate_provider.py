@@ -14,13 +14,12 @@ from datetime import datetime
 from flask import Flask, current_app
 from sqlalchemy import select
 
-from app import db
-from app.gate import Closure
+from app.gate import Closure, Notice
 from app.status import cache
 from app.status.models import Incident, Maintenance
 from app.status.notices import public_url
 from app.status.states import CLOSING_STATUSES
-from app.status.texts import pick
+from app.status.texts import component_name, pick
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,9 @@ class Window:
 
 
 def load_windows(app: Flask, now: datetime) -> tuple[list[Window], None]:
-    with db.get_sessionmaker(app)() as session:
+    # A read-only session: it is also read while a page renders (the banner, closed forms), when the
+    # request's own session may hold SQLite's write lock.
+    with app.extensions["kuulo.read_sessionmaker"]() as session:
         windows = [Window(frozenset(m.components), m.scheduled_for, m.scheduled_until, m.scheduled_until,
                           dict(m.titles), f"/status/maintenance/{m.id}", m.reads_open)
                    for m in session.scalars(select(Maintenance).where(
@@ -55,6 +56,13 @@ def load_windows(app: Flask, now: datetime) -> tuple[list[Window], None]:
 class StatusClosures:
     """The ClosureProvider registered with ``app.gate``."""
 
+    def component_name(self, component: str, language: str) -> str:
+        """The component as users say it ("Patron registration"), for the banner and the closed pages."""
+        return component_name(component, language)
+
+    def status_url(self) -> str:
+        return public_url("/status")
+
     def closure(self, component: str, now: datetime, language: str) -> Closure | None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         try:
@@ -69,3 +77,20 @@ class StatusClosures:
         last = max(covering, key=lambda w: (w.until is None, w.until or now))
         return Closure(component, last.until, public_url(last.path), pick(last.titles, language).text,
                        reads_open=all(w.reads_open for w in covering))
+
+    def notices(self, component: str, now: datetime, language: str) -> list[Notice]:
+        """Breaks and incidents of ``component`` that are on now or still to come, soonest first."""
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        try:
+            windows = cache.cached(app, "gate-windows", now, lambda: load_windows(app, now))
+        except Exception:
+            app.logger.warning("status gate: could not read the maintenance windows", exc_info=True)
+            return []
+        found = []
+        for w in sorted(windows, key=lambda w: (w.starts, w.path)):
+            if component not in w.components or (w.ends is not None and w.ends <= now):
+                continue
+            title = pick(w.titles, language)
+            found.append(Notice(w.path.strip("/").split("/", 1)[1].replace("/", "-"), component, w.starts, w.until,
+                                public_url(w.path), title.text, title.language, w.starts <= now))
+        return found

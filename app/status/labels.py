@@ -11,6 +11,7 @@ from babel import Locale
 from babel.dates import format_datetime
 from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 MAINTENANCE_STATES = {
     "scheduled": _l("Scheduled"), "in_progress": _l("In progress"), "verifying": _l("Verifying"),
@@ -45,10 +46,35 @@ UPDATE_KINDS = {
 }
 NO_SNAPSHOT = _l("The status page cannot be shown right now: the service is unreachable and no saved copy "
                  "exists yet. Please try again later.")
-# Icons (decorative: the word is always next to them), one shape per status.
-ICONS = {"operational": "✓", "under_maintenance": "🔧", "degraded_performance": "◔", "partial_outage": "◑",
-         "major_outage": "✕", "scheduled": "🗓", "in_progress": "🔧", "verifying": "🔍", "completed": "✓",
-         "cancelled": "⊘", "investigating": "🔍", "identified": "!", "monitoring": "👁", "resolved": "✓"}
+# Icons (decorative: the word is always next to them), one shape per status: inline SVG drawn with the
+# text colour, so they show without any emoji font and follow high-contrast modes.
+_SHAPES = {
+    "check": '<path d="M3 8.5 6.5 12 13 4" fill="none" stroke="currentColor" stroke-width="2"/>',
+    "wrench": '<path d="M10.5 1.5a4 4 0 0 0-3.8 5.2L1.5 11.9l2.6 2.6 5.2-5.2a4 4 0 0 0 5.2-3.8l-2.3 2.3-2.5-.5-.5-2.5z" '
+              'fill="currentColor"/>',
+    "half": '<circle cx="8" cy="8" r="6" fill="none" stroke="currentColor" stroke-width="1.6"/>'
+            '<path d="M8 2a6 6 0 0 1 0 12z" fill="currentColor"/>',
+    "warning": '<path d="M8 1.5 15 14H1z" fill="none" stroke="currentColor" stroke-width="1.6" '
+               'stroke-linejoin="round"/><path d="M8 6v4M8 11.5v1.5" stroke="currentColor" stroke-width="1.6"/>',
+    "cross": '<circle cx="8" cy="8" r="6.5" fill="currentColor"/><path d="M5.5 5.5l5 5M10.5 5.5l-5 5" '
+             'stroke="#fff" stroke-width="1.8"/>',
+    "calendar": '<rect x="2" y="3" width="12" height="11" fill="none" stroke="currentColor" stroke-width="1.5"/>'
+                '<path d="M2 6.5h12M5 1.5v3M11 1.5v3" stroke="currentColor" stroke-width="1.5"/>',
+    "search": '<circle cx="7" cy="7" r="4.5" fill="none" stroke="currentColor" stroke-width="1.8"/>'
+              '<path d="M10.3 10.3 14.5 14.5" stroke="currentColor" stroke-width="2"/>',
+    "cancel": '<circle cx="8" cy="8" r="6" fill="none" stroke="currentColor" stroke-width="1.6"/>'
+              '<path d="M3.8 12.2 12.2 3.8" stroke="currentColor" stroke-width="1.6"/>',
+    "bang": '<path d="M8 2v8M8 12.5v2" stroke="currentColor" stroke-width="2.2"/>',
+    "eye": '<path d="M1 8s2.5-4.5 7-4.5S15 8 15 8s-2.5 4.5-7 4.5S1 8 1 8z" fill="none" stroke="currentColor" '
+           'stroke-width="1.5"/><circle cx="8" cy="8" r="2" fill="currentColor"/>',
+}
+_ICON_SHAPES = {"operational": "check", "under_maintenance": "wrench", "degraded_performance": "half",
+                "partial_outage": "warning", "major_outage": "cross", "scheduled": "calendar",
+                "in_progress": "wrench", "verifying": "search", "completed": "check", "cancelled": "cancel",
+                "investigating": "search", "identified": "bang", "monitoring": "eye", "resolved": "check"}
+ICONS = {code: Markup('<svg class="status-svg" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" '
+                      f'focusable="false">{_SHAPES[shape]}</svg>')
+         for code, shape in _ICON_SHAPES.items()}
 
 # Date patterns per language (CLDR); times are shown in the library's time zone (BABEL_DEFAULT_TIMEZONE).
 PATTERNS = {
@@ -58,6 +84,15 @@ PATTERNS = {
     "en": {"when": "EEEE d MMMM yyyy 'at' HH:mm", "clock": "HH:mm", "day": "EEEE d MMMM yyyy",
            "month": "LLLL yyyy"},
 }
+
+
+def update_text(update: Any) -> str:
+    """An update's text for feeds and JSON; a cancelled break's says "Cancelled" (its Statuspage status
+    stays "completed")."""
+    text = update.body.text or str(UPDATE_KINDS.get(update.kind, ""))
+    if update.kind == "cancelled" and update.body.text:
+        return f"{MAINTENANCE_STATES['cancelled']}: {text}"
+    return text
 
 
 def _language() -> str:
@@ -83,8 +118,15 @@ def component(code: str) -> str:
     return component_name(code, _language())
 
 
+def reach(code: str) -> tuple[str, str]:
+    """(what closes, what stays open) with component ``code``, in the reader's language."""
+    from app.status.texts import component_reach
+
+    return component_reach(code, _language())
+
+
 def jinja_globals() -> dict[str, Any]:
-    return {"status_component_name": component, "status_language_labels": LANGUAGE_LABELS,"status_words": {"maintenance": MAINTENANCE_STATES, "incident": INCIDENT_STATES,
+    return {"status_component_name": component, "status_component_reach": reach, "status_language_labels": LANGUAGE_LABELS,"status_words": {"maintenance": MAINTENANCE_STATES, "incident": INCIDENT_STATES,
                              "component": COMPONENT_STATUSES, "impact": IMPACTS, "rollup": ROLLUP,
                              "kind": UPDATE_KINDS},
             "status_icons": ICONS, "status_language_name": language_name}

@@ -61,6 +61,8 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(20), default="investigating", index=True)
     # {"login": "major_outage", …}: the status each affected component has while the incident is open.
     component_statuses: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Every component the incident ever affected, kept after they recover (the history says what was hit).
+    affected_components: Mapped[list[str] | None] = mapped_column(JSON, default=list)
     reads_open: Mapped[bool] = mapped_column(Boolean, default=False)
     expected_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -88,6 +90,8 @@ class StatusUpdate(Base):
     # "note" (an editor's text), or what happened: started, completed, rescheduled, cancelled, created.
     kind: Mapped[str] = mapped_column(String(20), default="note")
     bodies: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The states of the event's components when this update was written ({"login": "major_outage", …}).
+    component_states: Mapped[dict[str, str] | None] = mapped_column(JSON, default=dict)
     display_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(300), default="")

@@ -44,7 +44,9 @@ def _ref(event: Maintenance | Incident) -> str:
 
 
 def _components(event: Maintenance | Incident) -> list[str]:
-    return list(event.components) if isinstance(event, Maintenance) else list(event.component_statuses)
+    if isinstance(event, Maintenance):
+        return list(event.components)
+    return list(dict.fromkeys([*(event.affected_components or []), *event.component_statuses]))
 
 
 def _context(event: Maintenance | Incident, entry: StatusUpdate | None, language: str) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -15,6 +17,7 @@ from app.gate import COMPONENTS
 from app.status import states
 from app.status.models import Incident, Maintenance, StatusUpdate
 from app.status.texts import LocalText, component_name, pick
+from app.status.uptime import ComponentUptime, uptime
 
 HISTORY_DAYS = 90
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # when Kuulo's components were first listed
@@ -28,6 +31,13 @@ class UpdateView:
     body: LocalText
     display_at: datetime
     created_at: datetime
+    components: dict[str, str] = field(default_factory=dict)  # the components' states when it was written
+
+    @property
+    def shown_status(self) -> str:
+        """The state to say for this entry: a cancelled break's last entry says "cancelled" (its
+        Statuspage status stays "completed")."""
+        return "cancelled" if self.kind == "cancelled" else self.status
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,7 @@ class StatusView:
     history: list[EventView] = field(default_factory=list)  # closed in the last 90 days, newest first
     updated_at: datetime = EPOCH
     valid_until: datetime | None = None
+    uptime: list[ComponentUptime] = field(default_factory=list)  # the 90-day bars, per component
 
     @property
     def events(self) -> list[EventView]:
@@ -84,7 +95,8 @@ class StatusView:
 
 
 def _updates(rows: list[StatusUpdate], language: str) -> list[UpdateView]:
-    return [UpdateView(u.id or 0, u.status, u.kind, pick(u.bodies, language), u.display_at, u.created_at)
+    return [UpdateView(u.id or 0, u.status, u.kind, pick(u.bodies, language), u.display_at, u.created_at,
+                       dict(u.component_states or {}))
             for u in sorted(rows, key=lambda u: (u.display_at, u.id or 0), reverse=True)]
 
 
@@ -107,9 +119,17 @@ def _updated_at(m: Maintenance, now: datetime) -> datetime:
     return max(moments)
 
 
+def incident_components(incident: Incident) -> dict[str, str]:
+    """Every component the incident ever affected (kept after recovery), with its state now."""
+    ever = set(incident.affected_components or []) | set(incident.component_statuses)
+    for update in incident.updates:
+        ever |= {c for c, s in (update.component_states or {}).items() if s != "operational"}
+    return {c: incident.component_statuses.get(c, "operational") for c in COMPONENTS if c in ever}
+
+
 def incident_view(incident: Incident, language: str) -> EventView:
     return EventView("incident", incident.id or 0, pick(incident.titles, language), incident.status,
-                     incident.impact, dict(incident.component_statuses), incident.reads_open, incident.started_at,
+                     incident.impact, incident_components(incident), incident.reads_open, incident.started_at,
                      incident.expected_end if incident.status != "resolved" else incident.resolved_at,
                      incident.created_at, incident.updated_at, incident.monitoring_at, incident.resolved_at,
                      _updates(incident.updates, language), f"/status/incidents/{incident.id}")
@@ -153,7 +173,13 @@ def build(maintenances: list[Maintenance], incidents: list[Incident], now: datet
     view.history.sort(key=lambda e: e.resolved_at or e.starts_at, reverse=True)
     view.updated_at = max([e.updated_at for e in events], default=EPOCH)
     view.valid_until = states.next_change(maintenances, now)
+    view.uptime = uptime({c.code: c.name for c in view.components}, maintenances, incidents, now, _zone())
     return view
+
+
+def _zone() -> ZoneInfo:
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE") if has_app_context() else None
+    return ZoneInfo(name or "Europe/Helsinki")
 
 
 def maintenance(session: Session, maintenance_id: int) -> Maintenance | None:

@@ -28,7 +28,7 @@ from app.status.models import (
     Maintenance,
     StatusUpdate,
 )
-from app.status.states import FINAL_MAINTENANCE, maintenance_state
+from app.status.states import ACTIVE_MAINTENANCE, FINAL_MAINTENANCE, maintenance_state
 from app.status.texts import clean
 
 
@@ -57,10 +57,22 @@ def _update(event: Maintenance | Incident, *, status: str, kind: str, bodies: Ma
             actor: Any, now: datetime, display_at: datetime | None = None,
             auto_key: str | None = None) -> StatusUpdate:
     entry = StatusUpdate(status=status, kind=kind, bodies=clean(bodies), display_at=display_at or now,
-                         created_at=now, created_by=audit.actor_label(actor), auto_key=auto_key)
+                         created_at=now, created_by=audit.actor_label(actor), auto_key=auto_key,
+                         component_states=_states_now(event, status))
     event.updates.append(entry)
     event.updated_at = now
     return entry
+
+
+def _states_now(event: Maintenance | Incident, status: str) -> dict[str, str]:
+    """The event's components and their states as this update is written (kept for the history); an
+    incident also remembers every component it has ever affected."""
+    if isinstance(event, Maintenance):
+        closed = status in ACTIVE_MAINTENANCE
+        return {c: "under_maintenance" if closed else "operational" for c in event.components}
+    ever = set(event.affected_components or []) | set(event.component_statuses)
+    event.affected_components = [c for c in COMPONENTS if c in ever]
+    return {c: event.component_statuses.get(c, "operational") for c in event.affected_components}
 
 
 def new_maintenance(*, titles: Mapping[str, str | None], bodies: Mapping[str, str | None], components: list[str],

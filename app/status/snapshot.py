@@ -87,3 +87,14 @@ def read(app: Flask, key: str, language: str) -> Snapshot | None:
         except Exception:  # missing object: try the next candidate
             continue
     return None
+
+
+def renew_after_change(app: Flask) -> None:
+    """After an editor's change is committed (page or API): renew the static copy, unless switched off.
+    A failure is only logged: the live page is right, and the job renews the copy within minutes."""
+    if not app.config.get("STATUS_SNAPSHOT_ON_CHANGE", True):
+        return
+    try:
+        publish(app)
+    except Exception:
+        app.logger.exception("status: could not renew the snapshot")

@@ -15,7 +15,7 @@ from flask import current_app
 
 from app.status import labels
 from app.status.queries import EPOCH, EventView, StatusView
-from app.status.texts import component_name
+from app.status.texts import component_name, component_reach
 
 PAGE_ID = "kuulo"
 ENDPOINTS = ("summary", "status", "components", "incidents", "incidents/unresolved", "scheduled-maintenances",
@@ -50,7 +50,8 @@ def _component_updated(view: StatusView, code: str) -> datetime:
 
 def components(view: StatusView) -> list[dict[str, Any]]:
     return [{"id": c.code, "name": c.name, "status": c.status, "created_at": stamp(EPOCH),
-             "updated_at": stamp(_component_updated(view, c.code)), "position": c.position, "description": None,
+             "updated_at": stamp(_component_updated(view, c.code)), "position": c.position,
+             "description": component_reach(c.code, view.language)[0],
              "showcase": True, "start_date": None, "group_id": None, "page_id": PAGE_ID, "group": False,
              "only_show_if_degraded": False} for c in view.components]
 
@@ -59,15 +60,26 @@ def _event_id(event: EventView) -> str:
     return f"{'m' if event.kind == 'maintenance' else 'i'}{event.id}"
 
 
-def _update(event: EventView, language: str, update: Any) -> dict[str, Any]:
-    body = update.body.text or str(labels.UPDATE_KINDS.get(update.kind, ""))
-    affected = [{"code": code, "name": component_name(code, language), "old_status": "operational",
-                 "new_status": status} for code, status in event.components.items()]
+def _update(event: EventView, language: str, update: Any, before: dict[str, str]) -> dict[str, Any]:
+    """One update; ``before``: the components' states at the previous update (for old_status)."""
+    body = labels.update_text(update)
+    states = update.components or {code: status for code, status in event.components.items()}  # older rows
+    affected = [{"code": code, "name": component_name(code, language), "old_status": before.get(code, "operational"),
+                 "new_status": status} for code, status in states.items()]
     return {"id": f"u{update.id}", "status": update.status, "body": body,
             "body_language": update.body.language if update.body.text else language,
             "incident_id": _event_id(event), "created_at": stamp(update.created_at),
             "updated_at": stamp(update.created_at), "display_at": stamp(update.display_at),
             "affected_components": affected, "deliver_notifications": True, "custom_tweet": None, "tweet_id": None}
+
+
+def _updates(e: EventView, language: str) -> list[dict[str, Any]]:
+    """Newest first, as Statuspage lists them; each with the states before and after it."""
+    answered, before = [], {}
+    for update in reversed(e.updates):
+        answered.append(_update(e, language, update, before))
+        before = update.components or before
+    return answered[::-1]
 
 
 def event(view: StatusView, e: EventView) -> dict[str, Any]:
@@ -77,7 +89,7 @@ def event(view: StatusView, e: EventView) -> dict[str, Any]:
         "created_at": stamp(e.created_at), "updated_at": stamp(e.updated_at), "monitoring_at": stamp(e.monitoring_at),
         "resolved_at": stamp(e.resolved_at), "impact": e.impact, "shortlink": _base_url() + e.path,
         "started_at": stamp(e.starts_at), "page_id": PAGE_ID,
-        "incident_updates": [_update(e, view.language, u) for u in e.updates], "components": affected,
+        "incident_updates": _updates(e, view.language), "components": affected,
     }
     if e.kind == "maintenance":
         data |= {"scheduled_for": stamp(e.scheduled_for), "scheduled_until": stamp(e.scheduled_until),

@@ -18,6 +18,7 @@ from tests.browser.support import (
     PageCase,
     assert_focus_visible,
     assert_no_horizontal_scrolling,
+    axe_check,
     check_page,
     db_session,
     goto,
@@ -256,3 +257,41 @@ def test_page_reflows_at_400_percent_zoom(happening_now: Any, make_context: Any,
                         **ZOOMS["400-percent-reflow"]).new_page()
     case.open(page, live_server)
     assert_no_horizontal_scrolling(page)
+
+
+# ---------------------------------------------------------------- a closed service, seen by its user [issue 16]
+
+def test_a_librarian_sees_a_registration_break_before_starting_and_keeps_what_was_typed(
+        make_context: Any, login_state: Any, live_server: Any) -> None:
+    from app.status import service
+    from app.status.models import Maintenance
+
+    app = live_server.app
+    page = make_context(storage_state=login_state("librarian@demo.kuulo.test"), locale="en-GB").new_page()
+    page.goto("/language/en?next=/staff/registrations/new")
+    page.fill("#given_names", "Maija")
+    page.fill("#surname", "Meikäläinen")
+    texts = {"fi": "Rekisteröintikatko", "sv": "Registreringsavbrott", "en": "Registration break"}
+    with db_session(app) as session:  # the break starts while the form is being filled in
+        break_id = service.create_maintenance(
+            session, titles=texts, bodies={"en": "Registration is closed."}, components=["registration"],
+            scheduled_for=FIXED_NOW - timedelta(minutes=1), scheduled_until=FIXED_NOW + timedelta(hours=1),
+            reads_open=True, actor="system:browser-tests", now=FIXED_NOW - timedelta(minutes=2)).id
+    try:
+        with page.expect_navigation() as nav:
+            page.locator("main form button[type=submit]").click()
+        assert nav.value.status == 503
+        main = page.locator("main").inner_text()
+        assert "Registration break" in main and "Maija" in main and "Meikäläinen" in main
+        assert page.locator("[role=alert]").count() == 1
+        axe_check(page)
+        page.goto("/staff/registrations/new")
+        assert page.locator("input[name=national_id]").count() == 0
+        assert "Registration break" in page.locator(".closure-notice").inner_text()
+        banner = page.locator("section.status-banner")
+        assert "Patron registration" in banner.inner_text() and banner.locator("a[href='/status']").count() == 1
+        axe_check(page)
+    finally:
+        with db_session(app) as session:
+            service.complete_maintenance(session, session.get(Maintenance, break_id), bodies={},
+                                         actor="system:browser-tests", now=FIXED_NOW)
