@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import mmap
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,7 @@ def read_audio(path: Path | str) -> AudioInfo:
         codec = str(getattr(audio.info, "codec", ""))
         if not codec.startswith(("mp4a", "alac")):
             raise AudioError("unsupported", name, f"MP4 without AAC/ALAC audio ({codec or 'no audio track'})")
-        duration = float(audio.info.length)
+        duration = mp4_presented_duration(path, audio) or float(audio.info.length)
     if duration <= 0:
         raise AudioError("corrupt", name, "no playable audio")
     bitrate = max(1, round((getattr(audio.info, "bitrate", 0) or size * 8 / duration) / 1000))
@@ -250,6 +251,78 @@ def check_mp4_boxes(path: Path, name: str) -> None:
             pos += size
     if b"moov" not in seen or b"mdat" not in seen:
         raise AudioError("corrupt", name, "no movie header or media data")
+
+
+def mp4_presented_duration(path: Path, audio: Any) -> float | None:
+    """What a player plays of an MP4 audio track, in seconds: without the encoder's priming and padding.
+
+    mutagen's ``info.length`` is the media header's duration, which counts the AAC priming samples
+    (1024–2112) and the last frame's padding, so it runs tens of milliseconds past the audio. The
+    track's edit list says what is presented (ISO/IEC 14496-12 §8.6.6; what ffmpeg and Apple write);
+    without one, iTunes' ``iTunSMPB`` tag gives the real sample count. None when neither is there."""
+    try:
+        from mutagen.mp4 import Atoms
+
+        with open(path, "rb") as f:
+            atoms = Atoms(f)
+
+            def payload(atom: Any) -> bytes:
+                f.seek(atom.offset + 8)
+                return f.read(atom.length - 8)
+
+            movie_scale = _header_scale(payload(atoms[b"moov.mvhd"]))[0]
+            for trak in atoms[b"moov"].findall(b"trak"):
+                if payload(trak[b"mdia", b"hdlr"])[8:12] != b"soun":
+                    continue
+                media_scale, media_length = _header_scale(payload(trak[b"mdia", b"mdhd"]))
+                edits = [_edit_list(payload(box)) for box in trak.findall(b"edts")]
+                presented = _presented(movie_scale, media_scale, media_length, edits[0] if edits else [])
+                if presented:
+                    return presented
+                break
+    except (KeyError, IndexError, ValueError, OSError, mutagen.MutagenError, struct.error):
+        pass
+    return _itunsmpb_duration(audio)
+
+
+def _header_scale(box: bytes) -> tuple[int, int]:
+    """(timescale, duration) of a movie or media header box (version 0 or 1)."""
+    return struct.unpack(">IQ", box[20:32]) if box[0] == 1 else struct.unpack(">II", box[12:20])
+
+
+def _edit_list(edts: bytes) -> list[tuple[int, int]]:
+    """(segment duration in the movie's timescale, media time) of each entry of the edts box's elst."""
+    if edts[4:8] != b"elst":
+        return []
+    elst = edts[8:]
+    version, count = elst[0], struct.unpack(">I", elst[4:8])[0]
+    entry = ">Qq" if version == 1 else ">Ii"
+    step = struct.calcsize(entry) + 4  # media rate (16.16) after each entry
+    return [struct.unpack(entry, elst[8 + i * step:8 + i * step + struct.calcsize(entry)]) for i in range(count)]
+
+
+def _presented(movie_scale: int, media_scale: int, media_length: int, edits: list[tuple[int, int]]) -> float | None:
+    played = [(segment, start) for segment, start in edits if start >= 0]  # -1: an empty edit (a pause)
+    if not played or not movie_scale or not media_scale:
+        return None
+    start = played[0][1]
+    rest = (media_length - start) / media_scale  # everything after the priming
+    listed = sum(segment for segment, _ in played) / movie_scale
+    return min(listed, rest) if listed > 0 else rest  # 0: a fragmented file leaves the segment open
+
+
+def _itunsmpb_duration(audio: Any) -> float | None:
+    """From ``iTunSMPB`` (" 00000000 00000840 000001CA 00000000003F31F6 …": priming, padding, samples)."""
+    values = (audio.tags or {}).get("----:com.apple.iTunes:iTunSMPB") if audio.tags is not None else None
+    rate = getattr(audio.info, "sample_rate", 0)
+    if not values or not rate:
+        return None
+    fields = bytes(values[0]).decode("latin-1").split()
+    try:
+        samples = int(fields[3], 16)
+    except (IndexError, ValueError):
+        return None
+    return samples / rate if samples > 0 else None
 
 
 # -- tags and chapters -------------------------------------------------------------------------------

@@ -37,6 +37,10 @@ def init_app(app: Flask) -> None:
     for blueprint in (views.bp, api.bp, opds.bp, staff.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)  # bearer/basic-authenticated JSON: no cookies, no CSRF
+    from app.lending.dodp import views as dodp_views
+
+    app.register_blueprint(dodp_views.bp)
+    csrf.exempt(dodp_views.endpoint)  # SOAP from DAISY players: a session cookie, but no forms or browsers
     app.cli.add_command(media_cli)
     from flask_babel import lazy_gettext as _l
 

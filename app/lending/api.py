@@ -84,7 +84,8 @@ def _loans_by_credentials() -> Any:
 def _loan_answer(loan: Any, status: int) -> Response:
     """The loan as JSON, or as an OPDS 2.0 publication when the Accept header prefers one."""
     if request.accept_mimetypes.best_match([OPDS_PUBLICATION, "application/json"]) == OPDS_PUBLICATION:
-        resp = jsonify(documents.publication(loan.audiobook, loan))
+        renewable = service.renewal_decision(loan, g.reader, policy(), clock.now()).allowed
+        resp = jsonify(documents.publication(loan.audiobook, loan, renewable=renewable))
         resp.mimetype = OPDS_PUBLICATION
     else:
         resp = jsonify(documents.loan_json(service.LoanView.of(loan), max_renewals()))
@@ -112,13 +113,15 @@ def borrow(book_id: int) -> Any:
 @gate.component("reader_apps")
 @reader_required
 @operation(
-    "Renew a loan: a new loan period from now, within the renewal limit",
+    "Renew a loan: a new loan period from now, within the renewal limit and window",
     description=f"Answers like borrowing: a Loan, or an OPDS 2.0 publication when Accept prefers {OPDS_PUBLICATION}.",
     tags=TAGS,
     responses={200: loan_reply("Renewed"),
                403: f"Not on loan (type not-on-loan), refused by the loan policy (`reason`: max_renewals …), "
                     f"or {STAFF_TOKEN}",
-               409: LOAN_CHANGE[409]})
+               409: "Not yet: renewing now would not move the end by a day or the loan is not in its last week "
+                    "(type renewal-refused, `reason` too_soon, `renewable_from`: when it becomes possible; "
+                    "nothing was used up), or the book is withdrawn (type not-available)"})
 def renew(book_id: int) -> Any:
     book = service.get_book(db.session(), book_id)
     loan = service.renew(db.session(), g.reader, book, now=clock.now(), policy=policy())

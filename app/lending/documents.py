@@ -156,7 +156,9 @@ def _images(book: Audiobook) -> list[dict[str, Any]]:
 
 # -- OPDS 2.0 ----------------------------------------------------------------------------------------
 
-def publication(book: Audiobook, loan: EbookLoan | None) -> dict[str, Any]:
+def publication(book: Audiobook, loan: EbookLoan | None, *, renewable: bool = False) -> dict[str, Any]:
+    """The book as an OPDS 2.0 publication; on loan, its renew link only when renewing is possible now
+    (``service.renewal_decision``), so a reader app never offers a renewal that would be refused."""
     links: list[dict[str, Any]] = [{"rel": "self", "href": book_url("publication", book.id),
                                     "type": OPDS_PUBLICATION}]
     if loan is not None:
@@ -164,8 +166,9 @@ def publication(book: Audiobook, loan: EbookLoan | None) -> dict[str, Any]:
             {"rel": REL_ACQUIRE, "href": book_url("manifest", book.id), "type": MANIFEST_TYPE,
              "properties": {"availability": availability(loan)}},
             {"rel": REL_RETURN, "href": book_url("return", book.id)},
-            {"rel": REL_RENEW, "href": book_url("renew", book.id)},
         ]
+        if renewable:
+            links.append({"rel": REL_RENEW, "href": book_url("renew", book.id)})
     else:
         links.append({"rel": REL_BORROW, "href": book_url("borrow", book.id), "type": OPDS_PUBLICATION,
                       "properties": {"availability": {"state": "available"},

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+
+from app.i18n import format_moment
 
 
 def refusal_text(code: str, params: Mapping[str, Any]) -> str:
@@ -15,6 +18,9 @@ def refusal_text(code: str, params: Mapping[str, Any]) -> str:
     if code == "renewal-refused" and reason == "max_renewals":
         return _("This loan has already been renewed %(count)s times, the most allowed.",
                  count=params.get("max_renewals", ""))
+    if code == "renewal-refused" and reason == "too_soon":
+        return _("It is too early to renew this loan: renewing now would not give you more time. You can renew "
+                 "it from %(date)s.", date=format_moment(_parse(params.get("renewable_from"))))
     if code in ("loan-refused", "renewal-refused"):
         return _("Your card cannot be used for loans at the moment. Please contact your library.")
     if code == "not-available":
@@ -22,6 +28,13 @@ def refusal_text(code: str, params: Mapping[str, Any]) -> str:
     if code == "not-on-loan":
         return _("You do not have this audiobook on loan.")
     return ""
+
+
+def _parse(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def problem_detail(code: str, params: Mapping[str, Any]) -> str | None:

@@ -98,3 +98,6 @@ class ListeningPosition(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     device: Mapped[str] = mapped_column(String(100), default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+from app.lending.dodp import models as _dodp_models  # noqa: E402,F401  (the DAISY Online endpoint's tables)

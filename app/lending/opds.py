@@ -14,6 +14,7 @@ from app.i18n import current_language
 from app.lending import documents, service
 from app.lending.auth import Locked, challenge_headers, current_closure, reader_from_request
 from app.lending.documents import OPDS_AUTH, OPDS_FEED, OPDS_PUBLICATION
+from app.lending.http import policy
 
 bp = Blueprint("lending_opds", __name__, url_prefix="/opds")
 allow_any_origin(bp)  # web-based OPDS readers fetch feeds from other origins
@@ -35,10 +36,21 @@ def optional_reader() -> Any:
 
 
 def loans_by_book() -> dict[int, Any]:
+    """The reader's active loans by book id, each with ``renewable`` set (whether a renewal is possible now)."""
     patron = optional_reader()
     if patron is None:
         return {}
-    return {loan.audiobook_id: loan for loan in service.active_loans(db.session(), patron.id, clock.now())}
+    return renewable_loans(patron, service.active_loans(db.session(), patron.id, clock.now()))
+
+
+def renewable_loans(patron: Any, loans: list[Any]) -> dict[int, Any]:
+    now, rules = clock.now(), policy()
+    return {loan.audiobook_id: (loan, service.renewal_decision(loan, patron, rules, now).allowed) for loan in loans}
+
+
+def publication_of(book: Any, loans: dict[int, Any]) -> dict[str, Any]:
+    loan, renewable = loans.get(book.id, (None, False))
+    return documents.publication(book, loan, renewable=renewable)
 
 
 def page_number() -> int:
@@ -52,7 +64,7 @@ def catalogue() -> Any:
     books, total = service.find_books(db.session(), limit=PAGE_SIZE)
     loans = loans_by_book()
     db.session().commit()
-    return opds(documents.catalogue([documents.publication(b, loans.get(b.id)) for b in books], total))
+    return opds(documents.catalogue([publication_of(b, loans) for b in books], total))
 
 
 def _listing(title: str, endpoint: str, query: str = "") -> Response:
@@ -62,7 +74,7 @@ def _listing(title: str, endpoint: str, query: str = "") -> Response:
     db.session().commit()
     args = {"query": query} if query else {}
     next_url = documents.url(endpoint, page=page + 1, **args) if page * PAGE_SIZE < total else None
-    pubs = [documents.publication(b, loans.get(b.id)) for b in books]
+    pubs = [publication_of(b, loans) for b in books]
     return opds(documents.feed(title, documents.url(endpoint, page=page, **args), pubs, total=total,
                                next_url=next_url))
 
@@ -84,9 +96,9 @@ def search() -> Any:
 @gate.always_open
 def publication(book_id: int) -> Any:
     book = service.get_book(db.session(), book_id)
-    loan = loans_by_book().get(book_id)
+    loans = loans_by_book()
     db.session().commit()
-    return opds(documents.publication(book, loan), OPDS_PUBLICATION)
+    return opds(publication_of(book, loans), OPDS_PUBLICATION)
 
 
 @bp.get("/loans")
@@ -101,7 +113,8 @@ def loans() -> Any:
         return opds(auth_document(), OPDS_AUTH, 401, challenge_headers())
     active = service.active_loans(db.session(), patron.id, clock.now())
     db.session().commit()
-    pubs = [documents.publication(loan.audiobook, loan) for loan in active]
+    loans = renewable_loans(patron, active)
+    pubs = [publication_of(loan.audiobook, loans) for loan in active]
     return opds(documents.feed(_("My loans"), documents.url("lending_opds.loans"), pubs, total=len(pubs)))
 
 

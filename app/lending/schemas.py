@@ -31,7 +31,8 @@ class LoanLinks(Answer):
 
     manifest: Url
     return_: Url = Field(alias="return", description="POST here to return the book early")
-    renew: Url = Field(description="POST here to renew")
+    renew: Url = Field(description="POST here to renew: possible in the loan's last week, when it moves the end by "
+                                   "at least a day (earlier: 409 with `reason` too_soon and `renewable_from`)")
     position: Url = Field(description="GET or PUT the listening position")
     publication: Url = Field(description="The book as an OPDS 2.0 publication")
 

@@ -9,7 +9,7 @@ Services flush; the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +33,10 @@ from app.lending.models import Audiobook, EbookLoan, ListeningPosition
 MATERIAL_TYPE = "audiobook"
 CHILD_AGE = 15  # under-15s are the child category [001]
 FUTURE_SKEW = timedelta(minutes=5)  # a device clock this far ahead is trusted; beyond, it is clamped
+# CHOSEN (issue 16): a loan can be renewed in its last week, and only when the renewal moves its end by
+# at least a day, so a renewal is never spent on a few minutes.
+RENEWAL_WINDOW = timedelta(days=7)
+MIN_RENEWAL_GAIN = timedelta(days=1)
 
 
 def lending_policy(name: str = "celia") -> Policy:
@@ -285,13 +289,40 @@ def _renewal_limit(policy: Policy, category: str) -> int:
     return policy.rules_for(None, category, MATERIAL_TYPE).max_renewals
 
 
+def renewable_from(until: datetime, loan_days: int) -> datetime:
+    """When renewing a loan that ends at ``until`` becomes worth it: inside the renewal window (the
+    last ``RENEWAL_WINDOW`` of the loan) and when a new period from then moves the end by at least
+    ``MIN_RENEWAL_GAIN``. Before then a renewal would waste one of the patron's renewals."""
+    return max(until - RENEWAL_WINDOW, until - timedelta(days=loan_days) + MIN_RENEWAL_GAIN)
+
+
+def renewal_decision(loan: EbookLoan | LoanView, patron: Patron | Poller, policy: Policy, now: datetime) -> Decision:
+    """May the patron renew this loan now? Refused as max_renewals (none left) or too_soon (with
+    ``renewable_from``, an aware UTC datetime); allowed with ``renewals_left`` afterwards."""
+    rules = policy.rules_for(None, patron_category(patron, _today(policy, now)), MATERIAL_TYPE)
+    decision = can_renew(renewals_done=loan.renewals, has_holds=False, patron_barred=False, rules=rules)
+    if not decision.allowed:
+        return decision
+    opens = renewable_from(loan.until, rules.loan_days)
+    if now < opens:
+        return Decision.refuse("too_soon", renewable_from=opens, renewals_left=rules.max_renewals - loan.renewals)
+    return decision
+
+
 def renew(session: Session, patron: Patron, book: Audiobook, *, now: datetime, policy: Policy) -> EbookLoan:
-    """A new loan period from now (never shortening the loan), within the policy's renewal limit."""
+    """A new loan period from now, within the policy's renewal limit and window (``renewal_decision``).
+    A refused renewal changes nothing and does not count. Too soon → 409 renewal-refused/too_soon
+    with ``renewable_from`` (ISO 8601); no renewals left → 403 renewal-refused/max_renewals."""
     loan = require_loan(session, patron.id, book.id, now)
     if not book.available:  # withdrawn: the loan runs to its end, but no further
         raise DomainError("not-available", 409)
     rules = policy.rules_for(None, patron_category(patron, _today(policy, now)), MATERIAL_TYPE)
-    decision = can_renew(renewals_done=loan.renewals, has_holds=False, patron_barred=False, rules=rules)
+    decision = renewal_decision(loan, patron, policy, now)
+    if decision.reason == "too_soon":
+        opens = decision.details["renewable_from"]
+        assert isinstance(opens, datetime)
+        raise DomainError("renewal-refused", 409, reason="too_soon",
+                          renewable_from=opens.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
     if not decision.allowed:
         raise _refusal("renewal-refused", decision)
     loan.until = max(loan.until, now + timedelta(days=rules.loan_days))
@@ -299,6 +330,12 @@ def renew(session: Session, patron: Patron, book: Audiobook, *, now: datetime, p
     loan.updated_at = now
     session.flush()
     return loan
+
+
+def days_left(until: datetime, now: datetime, policy: Policy) -> int:
+    """Days until the loan's last day, counted as people count them: calendar days in the library's time
+    zone (a loan made today for 28 days has 28 days left all day; 0 = it ends today)."""
+    return max(0, (_today(policy, until) - _today(policy, now)).days)
 
 
 def return_loan(session: Session, patron: Patron, book: Audiobook, *, now: datetime) -> EbookLoan | None:

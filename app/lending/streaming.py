@@ -47,6 +47,15 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def if_range_holds(header: str | None, etag: str) -> bool:
+    """Whether a Range may be honoured under ``If-Range`` (RFC 9110 §13.1.5): no If-Range, or the strong
+    ETag of this very track. A weak ETag never matches, and a date is not trusted (the track's ETag is
+    its validator): the answer is then the whole track, 200, as the RFC asks."""
+    if header is None:
+        return True
+    return header.strip() == f'"{etag}"'
+
+
 def unsatisfiable(size: int) -> Response:
     return problem(416, "range-not-satisfiable", f"The track has {size} bytes.",
                    headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"})
@@ -61,10 +70,13 @@ def presign_seconds(until: datetime, now: datetime) -> int:
 def track_response(store: MediaStore, track: AudiobookTrack, *, until: datetime, now: datetime,
                    allow_redirect: bool = True) -> Response:
     etag = track.sha256[:32]
-    try:
-        byte_range = parse_range(request.headers.get("Range"), track.size)
-    except Unsatisfiable:
-        return unsatisfiable(track.size)
+    if not if_range_holds(request.headers.get("If-Range"), etag):
+        byte_range = None  # the client's copy is another version: the whole track (RFC 9110 §13.1.5)
+    else:
+        try:
+            byte_range = parse_range(request.headers.get("Range"), track.size)
+        except Unsatisfiable:
+            return unsatisfiable(track.size)
     path = store.local_path(track.storage_key)
     if path is not None:
         # A Range we ignore (several ranges, another unit) gets the whole file, as from S3; werkzeug would 416.

@@ -10,14 +10,14 @@ import hashlib
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from app import clock, db, gate, storage
 from app.accounts.auth import patron_required
 from app.errors import DomainError, validation_problem
-from app.i18n import current_language
+from app.i18n import current_language, format_moment, in_lang
 from app.lending import documents, service
 from app.lending.auth import current_closure
 from app.lending.http import etag_response, policy
@@ -70,13 +70,13 @@ def change_loan(book_id: int, action: str) -> Any:
     try:
         if action == "borrow":
             service.borrow(session, current_user, found, now=now, policy=policy())
-            message = _("You borrowed %(title)s.", title=found.title)
+            message = Markup(escape(_("You borrowed %(title)s."))) % {"title": in_lang(found.title, found.language)}
         elif action == "renew":
             loan = service.renew(session, current_user, found, now=now, policy=policy())
-            message = _("The loan is renewed until %(date)s.", date=format_datetime(loan.until, "short"))
+            message = _("The loan is renewed until %(date)s.", date=format_moment(loan.until))
         else:
             service.return_loan(session, current_user, found, now=now)
-            message = _("You returned %(title)s.", title=found.title)
+            message = Markup(escape(_("You returned %(title)s."))) % {"title": in_lang(found.title, found.language)}
     except DomainError as err:
         flash(refusal_text(err.code, err.params) or _("That did not work. Please try again."), "error")
         return redirect(safe_back(url_for("lending.book", book_id=book_id)))
@@ -108,12 +108,27 @@ def return_book(book_id: int) -> Any:
     return change_loan(book_id, "return")
 
 
+@bp.get("/books/<int:book_id>/return")
+@patron_required
+def confirm_return(book_id: int) -> Any:
+    """Returning ends the loan at once: the patron confirms first (a page of its own, no script needed)."""
+    found = service.get_book(db.session(), book_id)
+    loan = service.active_loan(db.session(), current_user.id, book_id, clock.now())
+    if loan is None:
+        flash(_("You do not have this audiobook on loan."), "error")
+        return redirect(url_for("lending.loans"))
+    return render_template("lending/return.html", book=found, loan=loan)
+
+
 @bp.get("/loans")
 @patron_required
 def loans() -> Any:
-    active = service.active_loans(db.session(), current_user.id, clock.now())
-    return render_template("lending/loans.html", loans=active, now=clock.now(),
-                           max_renewals=service.max_renewals(current_user, policy(), clock.now()))
+    now, rules = clock.now(), policy()
+    active = service.active_loans(db.session(), current_user.id, now)
+    return render_template("lending/loans.html", loans=active, now=now,
+                           max_renewals=service.max_renewals(current_user, rules, now),
+                           renewal={loan.id: service.renewal_decision(loan, current_user, rules, now) for loan in active},
+                           days_left={loan.id: service.days_left(loan.until, now, rules) for loan in active})
 
 
 @bp.get("/books/<int:book_id>/listen")

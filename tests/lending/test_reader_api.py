@@ -157,13 +157,15 @@ def test_at_most_100_loans_at_once(app, sm, books, reader, now):
 def test_renewal_extends_from_now_three_times_then_refuses(app, sm, books, reader, now):
     url = f"/api/v1/books/{books['m4b']}/"
     reader.post(url + "borrow")
-    with sm.begin() as s:  # ten days into the loan
+    with sm.begin() as s:  # 25 days into the loan: in its last week
         loan = s.scalar(select(EbookLoan))
-        loan.started_at, loan.until = now - timedelta(days=10), now + timedelta(days=18)
+        loan.started_at, loan.until = now - timedelta(days=25), now + timedelta(days=3)
     for n in (1, 2, 3):
         renewed = reader.post(url + "renew")
         assert renewed.status_code == 200 and renewed.json["renewals"] == n
         assert renewed.json["until"] == (now + timedelta(days=28)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now += timedelta(days=22)  # the next renewal opens a week before the new end
+        app.config["FAKE_NOW"] = now.isoformat()
     refused = reader.post(url + "renew")
     assert refused.status_code == 403 and refused.json["reason"] == "max_renewals"
     assert reader.post(f"/api/v1/books/{books['mp3']}/renew").status_code == 403  # not on loan
