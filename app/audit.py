@@ -65,3 +65,40 @@ def events(session: Session, *, record_type: str = "", record_id: str = "", acti
     if action:
         query = query.where(AuditEvent.action.startswith(action))
     return list(session.scalars(query))
+
+
+# ---- events in words ---------------------------------------------------------------------------
+# Each domain registers a sentence per action (lazy gettext, placeholders: %(who)s for the actor's name
+# and any detail key), so the history of a record and the audit log read as sentences in the reader's
+# language, never as codes or JSON. An action without a sentence is shown by its code and details.
+SENTENCES: dict[str, Any] = {}
+
+
+def describe(sentences: dict[str, Any]) -> None:
+    SENTENCES.update(sentences)
+
+
+def actor_name(label: str) -> str:
+    """The person in an actor label: "staff:2 Raimo Käsittelijä" → "Raimo Käsittelijä"; others as they are."""
+    kind, _, rest = label.partition(":")
+    if kind in ("staff", "patron"):
+        _number, _, name = rest.partition(" ")
+        return name or label
+    return label
+
+
+def sentence(event_: AuditEvent, who: str | None = None) -> str | None:
+    """The event as a sentence, or None when its action has none registered."""
+    text = SENTENCES.get(event_.action)
+    if text is None:
+        return None
+    params = _Params({k: v for k, v in (event_.details or {}).items() if isinstance(v, str | int | float)})
+    params["who"] = who or actor_name(event_.actor)
+    return str(text) % params
+
+
+class _Params(dict):
+    """Details for a sentence; one missing from an old event reads as a dash, never an error."""
+
+    def __missing__(self, key: str) -> str:
+        return "–"

@@ -15,6 +15,25 @@ from app.platform import apidocs, openapi
 bp = Blueprint("core", __name__)
 
 
+def audit_actor(label: str) -> str:
+    """Who acted, in words: a person's name, "The applicant", or Kuulo itself for jobs and the system."""
+    kind = label.partition(":")[0]
+    if kind == "applicant":
+        return _("The applicant")
+    if kind == "system" or label == "anonymous":
+        return _("Kuulo (automatic)")
+    return audit.actor_name(label)
+
+
+def audit_sentence(event: audit.AuditEvent) -> str | None:
+    return audit.sentence(event, audit_actor(event.actor))
+
+
+@bp.app_context_processor
+def _audit_words() -> dict[str, Any]:
+    return {"audit_actor": audit_actor, "audit_sentence": audit_sentence}
+
+
 @bp.get("/")
 def home() -> Any:
     return render_template("core/home.html")

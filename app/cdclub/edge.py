@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +13,7 @@ from app.cdclub import messages, service, settings
 from app.cdclub.forms import AddressForm
 from app.cdclub.models import Club, ClubMember
 from app.errors import DomainError
-from app.i18n import current_language
+from app.i18n import current_language, format_day
 
 ACTIONS = ("pause", "resume", "leave")
 
@@ -44,7 +43,7 @@ def submit_join(form: AddressForm, club: Club, patron: Patron) -> ClubMember | N
     db.session().commit()
     outlook = service.member_outlook(db.session(), member, settings.current(), clock.now())
     flash(_("Welcome to %(club)s. The first club books are expected around %(date)s.",
-            club=club.name(current_language()), date=format_date(outlook.next_delivery, "long")), "success")
+            club=club.name(current_language()), date=format_day(outlook.next_delivery, long=True)), "success")
     return member
 
 
@@ -82,12 +81,12 @@ def member_action(action: str, member: ClubMember) -> None:
     else:
         outlook = service.member_outlook(session, member, settings.current(), now)
         flash(_("The membership is active again. The next club books are expected around %(date)s.",
-                date=format_date(outlook.next_delivery, "long")), "success")
+                date=format_day(outlook.next_delivery, long=True)), "success")
 
 
 def leave_message(still_coming: list[Any]) -> str:
     if not still_coming:
         return _("The membership has ended. No more club books will be sent.")
-    dates = ", ".join(format_date(r.delivery_date, "long") for r in still_coming)
+    dates = ", ".join(format_day(r.delivery_date, long=True) for r in still_coming)
     return _("The membership has ended. The club books already in production will still come, around "
              "%(dates)s; after that no more.", dates=dates)

@@ -32,6 +32,9 @@ TEXTS: dict[str, Any] = {
     "run-not-in-production": _l("Only a run in production can be marked as shipped."),
     "online-runs-ship-themselves": _l("Online clubs are delivered by the delivery-date job, straight onto the "
                                       "members' shelves."),
+    "run-has-no-titles": _l("Pick the period's books before freezing its member list."),
+    "run-cannot-reopen": _l("Only a frozen run whose production start is still ahead, and from which nothing was "
+                            "delivered, can be reopened."),
     "validation-error": _l("Some fields need correcting."),
     # period warnings
     "over-title-count": _l("More books than the club sends per period."),
@@ -51,6 +54,24 @@ STATES: dict[str, Any] = {
 FORMATS: dict[str, Any] = {
     "cd": _l("CDs by post"),
     "online": _l("online, on the reader-app shelf"),
+}
+
+
+# The audit log in words (app/audit.py): %(who)s is the person who acted.
+HISTORY: dict[str, Any] = {
+    "cdclub.club.created": _l("%(who)s created the club."),
+    "cdclub.club.updated": _l("%(who)s changed the club's settings."),
+    "cdclub.member.joined": _l("%(who)s made a club membership."),
+    "cdclub.member.left": _l("%(who)s ended a club membership."),
+    "cdclub.member.paused": _l("%(who)s paused a club membership."),
+    "cdclub.member.resumed": _l("%(who)s resumed a club membership."),
+    "cdclub.member.address_changed": _l("%(who)s changed a member's address for the CDs."),
+    "cdclub.title.added": _l("%(who)s picked a book for the period %(period)s."),
+    "cdclub.title.removed": _l("%(who)s removed a book from the period %(period)s."),
+    "cdclub.run.opened": _l("The production of %(period)s started: %(recipients)s recipients."),
+    "cdclub.run.frozen_by_hand": _l("%(who)s froze the member list of %(period)s early: %(recipients)s recipients."),
+    "cdclub.run.reopened": _l("%(who)s reopened the run of %(period)s."),
+    "cdclub.run.shipped": _l("%(who)s marked the run of %(period)s as shipped."),
 }
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from app import audit, db
 from app.accounts.models import Patron
@@ -132,6 +132,17 @@ class PeriodPlan:
     discs_per_member: int
     days_to_production: int
     warnings: list[str] = field(default_factory=list)
+    # Copies of each title: the frozen recipients once the list is frozen, before that the members
+    # active today (the figure the producer orders discs by; it may still change until the cut-off).
+    expected_copies: int = 0
+
+    @property
+    def frozen(self) -> bool:
+        return self.run is not None and self.run.state != "planned"
+
+    @property
+    def expected_discs(self) -> int:
+        return self.discs_per_member * self.expected_copies
 
     @property
     def unfilled(self) -> bool:
@@ -143,7 +154,7 @@ class PeriodPlan:
 
 
 def period_plan(club: Club, period: calendar.Period, run: ProductionRun | None, settings: ClubSettings,
-                today: date) -> PeriodPlan:
+                today: date, active_members: int = 0) -> PeriodPlan:
     titles = list(run.titles) if run else []
     discs = sum(t.discs for t in titles)
     days = (period.production_start - today).days
@@ -154,13 +165,15 @@ def period_plan(club: Club, period: calendar.Period, run: ProductionRun | None, 
         warnings.append("over-disc-cap")
     if len(titles) < club.books_per_period and 0 <= days <= settings.unfilled_warning_days:
         warnings.append("unfilled")
-    return PeriodPlan(club, period, run, titles, discs, days, warnings)
+    copies = run.recipient_count if run is not None and run.state != "planned" else active_members
+    return PeriodPlan(club, period, run, titles, discs, days, warnings, copies)
 
 
 def club_plans(session: Session, club: Club, settings: ClubSettings, today: date,
-               count: int = 3) -> list[PeriodPlan]:
-    """The next ``count`` periods still to be produced, with their titles and disc totals."""
-    return [period_plan(club, p, run_for(session, club, p.key), settings, today)
+               count: int = 3, active_members: int | None = None) -> list[PeriodPlan]:
+    """The next ``count`` periods still to be produced, with their titles, disc totals and copies."""
+    members = service.member_counts(session).get(club.id, 0) if active_members is None else active_members
+    return [period_plan(club, p, run_for(session, club, p.key), settings, today, members)
             for p in service.upcoming_periods(settings, today, count)]
 
 
@@ -185,7 +198,8 @@ def plan_for(session: Session, club: Club, period_key: str, settings: ClubSettin
         period = service.period_by_key(settings, period_key)
     except ValueError:
         raise DomainError("not-found", 404) from None
-    return period_plan(club, period, run_for(session, club, period.key), settings, today)
+    return period_plan(club, period, run_for(session, club, period.key), settings, today,
+                       service.member_counts(session).get(club.id, 0))
 
 
 @dataclass
@@ -197,15 +211,23 @@ class ClubOverview:
 
 
 def dashboard(session: Session, settings: ClubSettings, now: datetime) -> list[ClubOverview]:
+    """Every club with its next three periods and its runs in production: a fixed number of queries however
+    many clubs there are (the runs of all clubs are read at once, with their titles)."""
     today = settings.local_date(now)
     counts = service.member_counts(session)
+    clubs = service.list_clubs(session)
+    periods = service.upcoming_periods(settings, today, 3)
+    runs = session.scalars(select(ProductionRun).options(selectinload(ProductionRun.titles)).where(
+        ProductionRun.club_id.in_([c.id for c in clubs]),
+        or_(ProductionRun.period.in_([p.key for p in periods]), ProductionRun.state == "in_production"))
+        .order_by(ProductionRun.period)).all() if clubs else []
+    by_key = {(r.club_id, r.period): r for r in runs}
     overviews = []
-    for club in service.list_clubs(session):
-        open_runs = list(session.scalars(select(ProductionRun).where(
-            ProductionRun.club_id == club.id, ProductionRun.state == "in_production")
-            .order_by(ProductionRun.period)))
-        overviews.append(ClubOverview(club, counts.get(club.id, 0), club_plans(session, club, settings, today),
-                                      open_runs))
+    for club in clubs:
+        members = counts.get(club.id, 0)
+        plans = [period_plan(club, p, by_key.get((club.id, p.key)), settings, today, members) for p in periods]
+        open_runs = [r for r in runs if r.club_id == club.id and r.state == "in_production"]
+        overviews.append(ClubOverview(club, members, plans, open_runs))
     return overviews
 
 
@@ -222,9 +244,11 @@ class PickLine:
         return self.discs_per_copy * self.copies
 
 
-def pick_list(run: ProductionRun) -> list[PickLine]:
-    """Per title: one copy per frozen recipient (CDs are not returned), and the discs to burn."""
-    return [PickLine(t.book_id, t.title, t.author, t.discs, run.recipient_count) for t in run.titles]
+def pick_list(run: ProductionRun, expected_copies: int | None = None) -> list[PickLine]:
+    """Per title: one copy per frozen recipient (CDs are not returned), and the discs to burn; before the
+    list is frozen, ``expected_copies`` (the active members) instead."""
+    copies = run.recipient_count if run.state != "planned" or expected_copies is None else expected_copies
+    return [PickLine(t.book_id, t.title, t.author, t.discs, copies) for t in run.titles]
 
 
 def recipients(session: Session, run: ProductionRun) -> list[RunRecipient]:
@@ -253,6 +277,44 @@ def _ship(session: Session, run: ProductionRun, actor: Any, now: datetime) -> No
     audit.record(session, actor=actor, action="cdclub.run.shipped", now=now, record_type="cdclub_run",
                  record_id=run.id, period=run.period, recipients=run.recipient_count)
     session.flush()
+
+
+def freeze_by_hand(session: Session, club: Club, period_key: str, *, now: datetime, actor: Any,
+                   settings: ClubSettings) -> ProductionRun:
+    """The producer freezes a period's member list now, before its production start (to start burning
+    early): the members active now become its recipients and its titles are fixed. The hourly job then
+    leaves it alone. Audited."""
+    run = _editable_run(session, club, period_key, now, settings)
+    if not run.titles:
+        raise DomainError("run-has-no-titles", 409)
+    for member_id in _eligible_member_ids(session, run, now):
+        _add_recipient(session, run, session.get(ClubMember, member_id), now)
+    session.flush()
+    count = len(session.scalars(select(RunRecipient.id).where(RunRecipient.run_id == run.id)).all())
+    moved = session.execute(update(ProductionRun).where(ProductionRun.id == run.id, ProductionRun.state == "planned")
+                            .values(state="in_production", frozen_at=now, recipient_count=count)).rowcount
+    if not moved:
+        raise DomainError("production-started", 409, period=run.period)
+    session.refresh(run)
+    audit.record(session, actor=actor, action="cdclub.run.frozen_by_hand", now=now, record_type="cdclub_run",
+                 record_id=run.id, period=run.period, recipients=count, titles=len(run.titles))
+    return run
+
+
+def reopen(session: Session, run: ProductionRun, *, now: datetime, actor: Any, settings: ClubSettings) -> ProductionRun:
+    """Undo a freeze while the period's production start is still ahead: the member list is thrown away
+    (it is made again at the freeze) and titles can change again. Not once anything was delivered. Audited."""
+    if run.state != "in_production" or run.production_start <= settings.local_date(now):
+        raise DomainError("run-cannot-reopen", 409)
+    if session.scalar(select(OnlineDelivery.id).join(RunRecipient).where(RunRecipient.run_id == run.id).limit(1)):
+        raise DomainError("run-cannot-reopen", 409)
+    recipients = run.recipient_count
+    session.execute(RunRecipient.__table__.delete().where(RunRecipient.run_id == run.id))
+    run.state, run.frozen_at, run.recipient_count = "planned", None, 0
+    session.flush()
+    audit.record(session, actor=actor, action="cdclub.run.reopened", now=now, record_type="cdclub_run",
+                 record_id=run.id, period=run.period, recipients=recipients)
+    return run
 
 
 # ---- the production-start job ----------------------------------------------------------------

@@ -4,7 +4,7 @@ Settings (``KUULO_<NAME>``; the lead lists them in app/config.py):
 CDCLUB_DELIVERY_DAY (15), CDCLUB_DELIVERY_SHIFT ("next_business_day"), CDCLUB_LEAD_TIME_DAYS (35),
 CDCLUB_HOLIDAY_COUNTRY ("FI"), CDCLUB_DISC_KIND ("mp3"), CDCLUB_DISC_CAPACITY_MB (700),
 CDCLUB_DISC_CAPACITY_MINUTES (80), CDCLUB_DEFAULT_DISC_CAP (14), CDCLUB_UNFILLED_WARNING_DAYS (14),
-CDCLUB_CATCH_UP_DAYS (20).
+CDCLUB_CATCH_UP_DAYS (20), CDCLUB_RETURN_ADDRESS (""), CDCLUB_FREE_POSTAGE_MARK.
 """
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ class ClubSettings:
     catch_up_days: int = 20
     timezone: str = "Europe/Helsinki"
     lending_policy: str = "celia"  # the lending policy preset online club loans are made under
+    return_address: tuple[str, ...] = ()  # the sender's lines on every label
+    free_postage_mark: str = "Näkövammaisten kirjoitus / Literature for the blind"
 
     @property
     def is_business_day(self) -> BusinessDay:
@@ -74,7 +76,14 @@ def from_config(config: Mapping[str, Any]) -> ClubSettings:
         catch_up_days=int(get("CDCLUB_CATCH_UP_DAYS", 20)),
         timezone=str(get("BABEL_DEFAULT_TIMEZONE", "Europe/Helsinki")),
         lending_policy=str(get("LENDING_POLICY", "celia")),
+        return_address=return_address_lines(str(get("CDCLUB_RETURN_ADDRESS", "") or "")),
+        free_postage_mark=str(get("CDCLUB_FREE_POSTAGE_MARK", ClubSettings.free_postage_mark) or ""),
     )
+
+
+def return_address_lines(text: str) -> tuple[str, ...]:
+    """``"Celia|PL 20|00030 IIRIS"`` or the same with newlines → the label's sender lines."""
+    return tuple(line.strip() for line in text.replace("|", "\n").splitlines() if line.strip())
 
 
 def current() -> ClubSettings:

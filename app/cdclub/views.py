@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app import clock, db, gate
@@ -148,9 +149,12 @@ def remove_title(club_id: int, period: str, title_id: int) -> Any:
 def run_page(run_id: int) -> Any:
     session = db.session()
     run = production.get_run(session, run_id)
-    return render_template("cdclub/run.html", run=run, picks=production.pick_list(run),
-                           recipients=production.recipients(session, run),
-                           deliveries=production.deliveries(session, run), address_lines=labels.address_lines)
+    expected = service.member_counts(session).get(run.club_id, 0)
+    return render_template("cdclub/run.html", run=run, picks=production.pick_list(run, expected),
+                           recipients=production.recipients(session, run), sheet_size=labels.COLUMNS * labels.ROWS,
+                           deliveries=production.deliveries(session, run), address_lines=labels.address_lines,
+                           conf=settings.current(), can_reopen=run.state == "in_production"
+                           and run.production_start > _today())
 
 
 @bp.get("/runs/<int:run_id>/labels.csv")
@@ -158,8 +162,17 @@ def run_page(run_id: int) -> Any:
 def labels_csv(run_id: int) -> Any:
     session = db.session()
     run = production.get_run(session, run_id)
-    body = labels.labels_csv(run, production.recipients(session, run))
+    fmt = request.args.get("format", "standard")
+    body = labels.labels_csv(run, production.recipients(session, run), club_name=run.club.name(_lang()),
+                             fmt=labels.CSV_FORMATS.get(fmt, labels.CSV_FORMATS["standard"]))
     return _download(body, "text/csv; charset=utf-8", f"labels-{run.club.code}-{run.period}.csv")
+
+
+def _sheet(run: Any, title: str) -> labels.Sheet:
+    conf = settings.current()
+    start = request.args.get("start", "1")
+    return labels.Sheet(sender=conf.return_address, marking=conf.free_postage_mark, title=title, created=clock.now(),
+                        start_at=int(start) if start.isdigit() and len(start) <= 2 else 1)
 
 
 @bp.get("/runs/<int:run_id>/labels.pdf")
@@ -168,8 +181,53 @@ def labels_pdf(run_id: int) -> Any:
     session = db.session()
     run = production.get_run(session, run_id)
     title = _("Mailing labels: %(club)s, %(period)s", club=run.club.name(_lang()), period=run.period)
-    body = labels.labels_pdf(run, production.recipients(session, run), title=title)
+    body = labels.labels_pdf(run, production.recipients(session, run), _sheet(run, title))
     return _download(body, "application/pdf", f"labels-{run.club.code}-{run.period}.pdf")
+
+
+@bp.get("/runs/<int:run_id>/packing-slips.pdf")
+@staff_required("producer")
+def packing_slips(run_id: int) -> Any:
+    session = db.session()
+    run = production.get_run(session, run_id)
+    heading = _("Packing slip: %(club)s, %(period)s", club=run.club.name(_lang()), period=run.period)
+    words = {"label": _("Label"), "title": _("Title"), "discs": _("Discs"), "total": _("Discs in the envelope")}
+    body = labels.packing_slips_pdf(run, production.recipients(session, run), _sheet(run, heading), heading=heading,
+                                    labels=words)
+    return _download(body, "application/pdf", f"packing-slips-{run.club.code}-{run.period}.pdf")
+
+
+@bp.post("/<int:club_id>/periods/<period>/freeze")
+@staff_required("producer")
+def freeze(club_id: int, period: str) -> Any:
+    session = db.session()
+    club = service.get_club(session, club_id)
+    try:
+        run = production.freeze_by_hand(session, club, period, now=clock.now(), actor=current_user,
+                                        settings=settings.current())
+    except DomainError as err:
+        refused(err)
+        return redirect(url_for("cdclub.period_page", club_id=club_id, period=period))
+    session.commit()
+    flash(ngettext("The member list was frozen: %(num)d recipient.", "The member list was frozen: %(num)d recipients.",
+                   run.recipient_count), "success")
+    return redirect(url_for("cdclub.run_page", run_id=run.id))
+
+
+@bp.post("/runs/<int:run_id>/reopen")
+@staff_required("producer")
+def reopen(run_id: int) -> Any:
+    session = db.session()
+    run = production.get_run(session, run_id)
+    try:
+        production.reopen(session, run, now=clock.now(), actor=current_user, settings=settings.current())
+    except DomainError as err:
+        refused(err)
+        return redirect(url_for("cdclub.run_page", run_id=run_id))
+    session.commit()
+    flash(_("The run was reopened: its titles can change, and its member list is frozen again at the production "
+            "start."), "success")
+    return redirect(url_for("cdclub.period_page", club_id=run.club_id, period=run.period))
 
 
 def _lang() -> str:
@@ -179,7 +237,7 @@ def _lang() -> str:
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    resp = Response(body, mimetype=mimetype)
+    resp = Response(body, content_type=mimetype)  # as given: mimetype= would add a second charset
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp.headers["Cache-Control"] = "private, no-store"  # addresses are personal data
     return resp

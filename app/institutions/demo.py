@@ -41,9 +41,12 @@ def _raw(name: str, kind: str, business_id: str, national_id: str) -> dict[str, 
 
 
 def load(session: Session, now: datetime) -> dict[str, Any]:
+    from app.institutions import replies
+
+    canned = replies.load_demo(session, now)
     if session.scalar(select(InstitutionApplication.id).where(
             InstitutionApplication.business_id == APPLICATIONS[0][2]).limit(1)) is not None:
-        return {"new institution applications": 0}
+        return {"new institution applications": 0, "new canned replies": canned}
     config = current_app.config
     settings = service.Settings(base_url=config["BASE_URL"].rstrip("/"), identity_key=config["IDENTITY_HASH_KEY"])
     reviewer = session.scalar(select(StaffUser).where(StaffUser.email == REVIEWER_EMAIL))
@@ -62,4 +65,4 @@ def load(session: Session, now: datetime) -> dict[str, Any]:
         else:
             service.reject(session, application.id, reviewer=reviewer, now=now, settings=settings,
                            reason="Yhdistys ei ole laitos tai yhteisö, jolle Kuulo myöntää tunnukset.")
-    return {"new institution applications": len(APPLICATIONS)}
+    return {"new institution applications": len(APPLICATIONS), "new canned replies": canned}

@@ -5,7 +5,16 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, FileField, RadioField, StringField, TelField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -72,18 +81,50 @@ class ApplicationForm(FlaskForm):
             self[by_api.get(api_name, api_name)].errors = [field_error(c) for c in codes]
 
 
+def _optional_int(value: Any) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isdigit() and len(text) <= 9 else None
+
+
+class ReplyForm(FlaskForm):
+    """An admin's canned reply: which form it belongs to, its title for reviewers, and its texts."""
+
+    kind = RadioField(_l("Used when"), choices=[SelectChoice("question", _l("asking the applicant for information")),
+                                                SelectChoice("rejection", _l("rejecting an application"))],
+                      validators=[DataRequired(message=_l("This field is required."))])
+    title = StringField(_l("Title shown to reviewers"), [REQUIRED_TEXT, Length(max=120)])
+    text_fi = TextAreaField(_l("Text in Finnish"), [REQUIRED_TEXT, Length(max=5000)])
+    text_sv = TextAreaField(_l("Text in Swedish"), [Length(max=5000)],
+                            description=_l("Empty: Swedish-speaking applicants get the Finnish text."))
+    text_en = TextAreaField(_l("Text in English"), [Length(max=5000)],
+                            description=_l("Empty: English-speaking applicants get the Finnish text."))
+    active = BooleanField(_l("In use"), default=True)
+
+
 class AnswerForm(FlaskForm):
     message = TextAreaField(_l("Your answer"), [REQUIRED_TEXT, Length(max=5000)])
     document = FileField(_l("Attach a document (optional)"),
                          description=_l("For example the signed consent: PDF, JPEG or PNG, at most 10 MB."))
 
 
+class CannedReplyField(SelectField):
+    """The canned replies of one kind (choices filled by the view); picking one with an empty text box sends
+    it in the applicant's language, and with JavaScript it fills the box to be edited first."""
+
+    def pre_validate(self, form: Any) -> None:  # an unknown or retired id just means "none"
+        return None
+
+
 class InformationRequestForm(FlaskForm):
+    reply = CannedReplyField(_l("Canned question (optional)"), coerce=_optional_int, validate_choice=False,
+                             choices=[])
     message = TextAreaField(_l("Question to the applicant"), [REQUIRED_TEXT, Length(max=5000)],
                             description=_l("Sent by email. The application waits, and its clock stops, until "
                                            "the applicant answers."))
 
 
 class RejectForm(FlaskForm):
+    reply = CannedReplyField(_l("Canned reason (optional)"), coerce=_optional_int, validate_choice=False,
+                             choices=[])
     reason = TextAreaField(_l("Reason for the rejection"), [REQUIRED_TEXT, Length(max=5000)],
                            description=_l("Sent to the applicant by email."))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import Patron, StaffUser
@@ -154,3 +154,25 @@ class InstitutionAccount(Base):
 
     patron: Mapped[Patron] = relationship(foreign_keys=[patron_id])
     responsible_patron: Mapped[Patron | None] = relationship(foreign_keys=[responsible_patron_id])
+
+
+REPLY_KINDS = ("question", "rejection")
+
+
+class ReviewReply(Base):
+    """A canned reply reviewers pick when asking the applicant something or rejecting: its text in each
+    language (the applicant's is sent). Admins keep them; a retired one is hidden, never deleted."""
+
+    __tablename__ = "institution_review_replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "question" | "rejection"
+    title: Mapped[str] = mapped_column(String(120))  # what reviewers see in the list
+    text_fi: Mapped[str] = mapped_column(Text)
+    text_sv: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def text_in(self, language: str) -> str:
+        """The text in ``language``, or the Finnish one when that language's is empty."""
+        return getattr(self, f"text_{language}", "") or self.text_fi

@@ -7,9 +7,11 @@ is past the target when its age is more than ``target`` business days (the targe
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -44,6 +46,14 @@ class QueueRow:
     past_target: bool
     duplicate: bool
     claim_live: bool
+    answered: bool = False  # the applicant answered a question and nobody has taken it up since
+    documents: int = 0
+
+    @property
+    def holder(self) -> str:
+        """Who has the application: a live claim, or the reviewer who asked and waits for (or got) the answer."""
+        a = self.application
+        return a.claimed_by.name if a.claimed_by is not None and a.is_open else ""
 
 
 @dataclass(frozen=True)
@@ -51,10 +61,34 @@ class QueueFilters:
     state: str = "open"  # "open", "all" or one of STATES
     type: str = ""
     age: str = ""  # "" | "within_target" | "past_target"
+    q: str = ""  # words of the name, a business ID or an application number (L-000123)
+    mine_of: int | None = None  # only applications this reviewer holds
+
+
+REFERENCE = re.compile(r"^L-?0*(\d{1,9})$", re.IGNORECASE)
+
+
+def _search(query: Any, q: str) -> Any:
+    q = " ".join(q.split())[:100]
+    if not q:
+        return query
+    table = InstitutionApplication
+    number = REFERENCE.match(q)
+    if number:
+        return query.where(table.id == int(number.group(1)))
+    if re.fullmatch(r"\d{7}-?\d", q):
+        return query.where(table.business_id == (q if "-" in q else f"{q[:7]}-{q[7]}"))
+    pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return query.where(func.lower(table.name).like(pattern, escape="\\") | (table.business_id == q))
 
 
 def _rows_for(session: Session, filters: QueueFilters) -> list[InstitutionApplication]:
-    query = select(InstitutionApplication).options(selectinload(InstitutionApplication.claimed_by))
+    query = select(InstitutionApplication).options(selectinload(InstitutionApplication.claimed_by),
+                                                   selectinload(InstitutionApplication.messages),
+                                                   selectinload(InstitutionApplication.documents))
+    query = _search(query, filters.q)
+    if filters.mine_of is not None:
+        query = query.where(InstitutionApplication.claimed_by_id == filters.mine_of)
     if filters.state == "open":
         query = query.where(InstitutionApplication.state.in_(OPEN_STATES))
     elif filters.state != "all":
@@ -81,8 +115,15 @@ def duplicate_business_ids(session: Session, business_ids: set[str]) -> set[str]
     return set(open_twice) | set(with_account)
 
 
+def is_answered(application: InstitutionApplication) -> bool:
+    """Back in the queue with the applicant's answer as its newest message."""
+    return application.state == "submitted" and bool(application.messages) and \
+        application.messages[-1].kind == "answer"
+
+
 def queue(session: Session, filters: QueueFilters, *, now: datetime, target: int) -> list[QueueRow]:
-    """Applications matching ``filters``, oldest first (the most business days on the clock first)."""
+    """Applications matching ``filters``: answered ones first, then the oldest (most business days on the
+    clock) first."""
     applications = _rows_for(session, filters)
     duplicates = duplicate_business_ids(session, {a.business_id for a in applications if a.is_open})
     rows = []
@@ -92,8 +133,8 @@ def queue(session: Session, filters: QueueFilters, *, now: datetime, target: int
         if (filters.age == "past_target" and not past) or (filters.age == "within_target" and past):
             continue
         rows.append(QueueRow(application, age, past, application.business_id in duplicates and application.is_open,
-                             application.claim_is_live(now)))
-    rows.sort(key=lambda r: (-r.age, r.application.submitted_at, r.application.id))
+                             application.claim_is_live(now), is_answered(application), len(application.documents)))
+    rows.sort(key=lambda r: (not r.answered, -r.age, r.application.submitted_at, r.application.id))
     return rows
 
 

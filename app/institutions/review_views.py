@@ -11,12 +11,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app import audit, clock, db, storage
 from app.accounts.auth import staff_required
 from app.errors import DomainError
-from app.institutions import review_queue, service, texts, web
-from app.institutions.forms import InformationRequestForm, RejectForm
+from app.institutions import replies, review_queue, service, texts, web
+from app.institutions.forms import InformationRequestForm, RejectForm, ReplyForm
 from app.institutions.models import INSTITUTION_TYPES, STATES
 
 bp = Blueprint("institutions_review", __name__, url_prefix="/staff/institutions")
@@ -30,7 +31,8 @@ def _filters() -> review_queue.QueueFilters:
     return review_queue.QueueFilters(
         state=state if state in (*STATES, "open", "all") else "open",
         type=args.get("type", "") if args.get("type", "") in INSTITUTION_TYPES else "",
-        age=args.get("age", "") if args.get("age", "") in review_queue.AGE_FILTERS else "")
+        age=args.get("age", "") if args.get("age", "") in review_queue.AGE_FILTERS else "",
+        q=args.get("q", "")[:100], mine_of=current_user.id if args.get("mine") == "1" else None)
 
 
 @bp.get("/applications")
@@ -48,9 +50,26 @@ def detail(application_id: int) -> Any:
     return _detail_page(application_id)
 
 
+def _with_replies(form: Any, kind: str, application: Any) -> Any:
+    """Offer the active canned replies of ``kind``; each option carries its text in the applicant's language."""
+    canned = replies.replies(db.session(), kind)
+    form.reply.choices = [SelectChoice("", _("None"))] + [SelectChoice(str(r.id), r.title) for r in canned]
+    form.reply.texts = {str(r.id): r.text_in(application.language) for r in canned}
+    return form
+
+
+def _canned(form: Any, text_field: Any, kind: str, application_id: int) -> None:
+    """An empty text box with a canned reply picked: send the reply (in the applicant's language)."""
+    if not (text_field.data or "").strip() and form.reply.data:
+        application = service.get_application(db.session(), application_id)
+        text_field.data = replies.text_for(db.session(), form.reply.data, kind, application)
+
+
 def _detail_page(application_id: int, info_form: Any = None, reject_form: Any = None, status: int = 200) -> Any:
     session, now, target = db.session(), clock.now(), web.settings().target_business_days
     application = service.get_application(session, application_id)
+    info_form = _with_replies(info_form or InformationRequestForm(), "question", application)
+    reject_form = _with_replies(reject_form or RejectForm(), "rejection", application)
     decision = service.check_responsible_person(session, application, now) if application.is_open else None
     age = review_queue.age_in_business_days(application, now)
     return render_template(
@@ -58,7 +77,8 @@ def _detail_page(application_id: int, info_form: Any = None, reject_form: Any = 
         past_target=application.is_open and age > target, decision=decision,
         duplicates=review_queue.duplicates_of(session, application),
         events=audit.events(session, record_type=service.RECORD, record_id=str(application.id)),
-        info_form=info_form or InformationRequestForm(), reject_form=reject_form or RejectForm()), status
+        info_form=info_form, reject_form=reject_form, mine_waiting=application.claimed_by_id == current_user.id
+        and not application.claim_is_live(now)), status
 
 
 def _act(application_id: int, action: Callable[[], Any], done: str) -> Any:
@@ -94,6 +114,7 @@ def release(application_id: int) -> Any:
 @staff_required(REVIEWER)
 def request_information(application_id: int) -> Any:
     form = InformationRequestForm()
+    _canned(form, form.message, "question", application_id)
     if not form.validate():
         return _detail_page(application_id, info_form=form, status=422)
     return _act(application_id, lambda: service.request_information(
@@ -123,6 +144,7 @@ def approve(application_id: int) -> Any:
 @staff_required(REVIEWER)
 def reject(application_id: int) -> Any:
     form = RejectForm()
+    _canned(form, form.reason, "rejection", application_id)
     if not form.validate():
         return _detail_page(application_id, reject_form=form, status=422)
     return _act(application_id, lambda: service.reject(
@@ -151,3 +173,39 @@ def figures() -> Any:
                                       target=web.settings().target_business_days)
     return render_template("institutions/figures.html", figures=figures, periods=PERIODS,
                            target=web.settings().target_business_days)
+
+
+# ---- canned replies (admins) -----------------------------------------------------------------------
+
+
+@bp.route("/replies", methods=["GET", "POST"])
+@staff_required("admin")
+def replies_page() -> Any:
+    return _reply_form(None)
+
+
+@bp.route("/replies/<int:reply_id>", methods=["GET", "POST"])
+@staff_required("admin")
+def reply_page(reply_id: int) -> Any:
+    return _reply_form(reply_id)
+
+
+def _reply_form(reply_id: int | None) -> Any:
+    session = db.session()
+    existing = replies.get(session, reply_id) if reply_id is not None else None
+    data = None
+    if existing is not None and request.method == "GET":
+        data = {"kind": existing.kind, "title": existing.title, "active": existing.active,
+                **{f"text_{lang}": getattr(existing, f"text_{lang}") for lang in replies.LANGUAGES}}
+    form = ReplyForm(data=data)
+    if form.validate_on_submit():
+        replies.save(session, replies.ReplyData(
+            kind=form.kind.data, title=form.title.data,
+            texts={lang: form[f"text_{lang}"].data or "" for lang in replies.LANGUAGES}, active=form.active.data),
+            reply_id=reply_id, actor=current_user, now=clock.now())
+        session.commit()
+        flash(_("The canned reply was saved."), "success")
+        return redirect(url_for("institutions_review.replies_page"))
+    return render_template("institutions/replies.html", form=form, reply=existing,
+                           replies=replies.replies(session, active_only=False), texts=texts), \
+        422 if request.method == "POST" else 200

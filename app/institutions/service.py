@@ -232,7 +232,8 @@ def claim(session: Session, application_id: int, *, reviewer: StaffUser, now: da
     table = InstitutionApplication
     if not _conditional_update(
             session, application, table.state == seen_state,
-            table.claimed_by_id.is_(None) | (table.claim_expires_at < now) | (table.claimed_by_id == reviewer.id),
+            table.claimed_by_id.is_(None) | table.claim_expires_at.is_(None) | (table.claim_expires_at < now)
+            | (table.claimed_by_id == reviewer.id),
             state="in_review", claimed_by_id=reviewer.id,
             claim_expires_at=now + timedelta(minutes=settings.claim_minutes), information_requested_at=None,
             paused_business_days=paused):
@@ -259,8 +260,9 @@ def _take_from_review(session: Session, application: InstitutionApplication, rev
                       **values: Any) -> bool:
     """The one conditional UPDATE out of "in review, claimed by me"; True if this call made the change."""
     table = InstitutionApplication
+    values = {"claimed_by_id": None, "claim_expires_at": None, **values}
     return _conditional_update(session, application, table.state == "in_review", table.claimed_by_id == reviewer.id,
-                               claimed_by_id=None, claim_expires_at=None, **values)
+                               **values)
 
 
 def request_information(session: Session, application_id: int, *, reviewer: StaffUser, text: str, now: datetime,
@@ -269,8 +271,10 @@ def request_information(session: Session, application_id: int, *, reviewer: Staf
     if not text.strip():
         raise DomainError("message-required", 422, field="message")
     application = get_application(session, application_id)
+    # The asker keeps the application (no expiry while the applicant answers): it shows as theirs in the
+    # queue and comes back to them marked as answered. Another reviewer may still take it over.
     if not _take_from_review(session, application, reviewer, state="needs_information",
-                             information_requested_at=now):
+                             information_requested_at=now, claimed_by_id=reviewer.id):
         raise _refusal(application, reviewer, now)
     message = ApplicationMessage(application=application, kind="request", text=text.strip(),
                                  staff_user_id=reviewer.id, created_at=now)

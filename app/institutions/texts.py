@@ -23,7 +23,8 @@ STATE_LABELS: dict[str, Any] = {
 
 # What the applicant reads about each state on their private page.
 STATE_EXPLANATIONS: dict[str, Any] = {
-    "submitted": _l("Your application is in the queue. We normally handle applications within 1–2 business days."),
+    "submitted": _l("Your application is in the queue. We normally handle applications within %(days)s business "
+                    "days."),
     "in_review": _l("A reviewer is handling your application now."),
     "needs_information": _l("We need more information from you. Please answer the question below."),
     "approved": _l("Your application was approved. The library card number and a link to choose a password "
@@ -62,6 +63,21 @@ CONFLICTS: dict[str, Any] = {
     "already-decided": _l("This application has already been decided."),
     "message-required": _l("Write the question to the applicant."),
     "reason-required": _l("Write the reason for the rejection. It is sent to the applicant."),
+}
+
+
+# The history of an application in words (app/audit.py): %(who)s is the person who acted.
+HISTORY: dict[str, Any] = {
+    "institution_application.submitted": _l("The application was sent."),
+    "institution_application.claimed": _l("%(who)s took the application for review."),
+    "institution_application.released": _l("%(who)s gave the application back to the queue."),
+    "institution_application.information_requested": _l("%(who)s asked for more information."),
+    "institution_application.information_provided": _l("The applicant answered."),
+    "institution_application.approval_refused": _l("%(who)s tried to approve the application; it was refused."),
+    "institution_application.approved": _l("%(who)s approved the application."),
+    "institution_application.rejected": _l("%(who)s rejected the application."),
+    "institution_application.document_viewed": _l("%(who)s opened an attached document."),
+    "institution_review_reply.saved": _l("%(who)s saved the canned reply “%(title)s”."),
 }
 
 

@@ -30,7 +30,8 @@ def apply() -> Any:
             session[SENT] = {"reference": result.application.reference, "email": result.application.email,
                              "repeat": not result.created}
             return redirect(url_for("institutions.sent"))
-    return render_template("institutions/apply.html", form=form, type_labels=texts.TYPE_LABELS)
+    return render_template("institutions/apply.html", form=form, type_labels=texts.TYPE_LABELS,
+                           target=web.settings().target_business_days)
 
 
 @bp.get("/institutions/apply/sent")
@@ -38,7 +39,7 @@ def sent() -> Any:
     info = session.get(SENT)
     if not info:
         return redirect(url_for("institutions.apply"))
-    return render_template("institutions/sent.html", info=info)
+    return render_template("institutions/sent.html", info=info, target=web.settings().target_business_days)
 
 
 @bp.route("/institutions/application/<token>", methods=["GET", "POST"])
@@ -52,7 +53,8 @@ def follow(token: str) -> Any:
         if _answer(application, form):
             flash(_("Thank you. Your answer was sent to the reviewers."), "success")
             return redirect(url_for("institutions.follow", token=token))
-    return render_template("institutions/follow.html", application=application, form=form, texts=texts)
+    return render_template("institutions/follow.html", application=application, form=form, texts=texts,
+                           target=web.settings().target_business_days)
 
 
 def _answer(application: Any, form: AnswerForm) -> bool:

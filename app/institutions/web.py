@@ -4,12 +4,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import format_datetime
 from werkzeug.datastructures import FileStorage
 
 from app import clock, db, storage
 from app.errors import DomainError
-from app.i18n import current_language
+from app.i18n import current_language, format_moment
 from app.institutions import documents, service, texts, validation
 from app.institutions.documents import InvalidDocument, StoredUploads, Upload
 
@@ -71,7 +70,7 @@ def conflict_text(err: DomainError) -> str:
     """A DomainError from a queue action, in words."""
     if err.code == "claimed-by-other":
         until = err.params.get("claimed_until")
-        when = format_datetime(_parse(until), "short") if until else ""
+        when = format_moment(_parse(until)) if until else ""
         return str(texts.CONFLICTS["claimed-by-other"] % {"name": err.params.get("claimed_by", ""), "until": when})
     if err.code == "already-decided":
         state = texts.STATE_LABELS.get(err.params.get("state", ""), "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app import gate
 from app.cdclub import production, service
@@ -39,7 +39,7 @@ def test_the_dashboard_shows_the_next_three_periods_with_production_starts_title
     page = client.get("/staff/clubs")
     assert page.status_code == 200
     text = page.text
-    for start in ("Dec 11, 2026", "Jan 11, 2027", "Feb 8, 2027"):
+    for start in ("11 Dec 2026", "11 Jan 2027", "8 Feb 2027"):
         assert start in text
     assert "Murha Myllyssä" in text and "Kuolema Kalliolla" in text
     assert "2 of 3" in text and "4 of at most 14" in text  # 1 + 3 discs against the cap
@@ -56,12 +56,12 @@ def test_the_dashboard_flags_an_unfilled_period_before_its_production_start(app,
 def test_a_patron_joins_in_their_account_and_sees_when_the_first_books_come(app, client, sm, world):
     factories.login_patron(client, world["card"])
     page = client.get("/account/clubs")
-    assert "January 15, 2027" in page.text
+    assert "15 January 2027" in page.text
     refused = client.post(f"/account/clubs/{world['club_id']}/join", data={**ADDRESS, "street_address": ""})
     assert refused.status_code == 200 and "There is a problem" in refused.text
     assert "This field is required." in refused.text
     resp = client.post(f"/account/clubs/{world['club_id']}/join", data=ADDRESS, follow_redirects=True)
-    assert "The first club books are expected around January 15, 2027" in resp.text
+    assert "The first club books are expected around 15 January 2027" in resp.text
     with helpers.tx(app, sm) as s:
         member = s.scalar(select(ClubMember).where(ClubMember.patron_id == world["patron_id"]))
         assert (member.street_address, member.recipient_name, member.first_period) == (
@@ -79,9 +79,9 @@ def test_leaving_after_the_run_was_frozen_says_the_run_still_comes(app, client, 
     client.post(f"/account/clubs/{world['club_id']}/join", data=ADDRESS)
     production.open_due_runs(sm, JANUARY_CUT_OFF, helpers.club_settings(app))
     confirm = client.get(f"/account/clubs/{world['club_id']}/leave")
-    assert "already in production and still come to you" in confirm.text and "January 15, 2027" in confirm.text
+    assert "already in production and still come to you" in confirm.text and "15 January 2027" in confirm.text
     done = client.post(f"/account/clubs/{world['club_id']}/leave", follow_redirects=True)
-    assert "will still come, around January 15, 2027" in done.text
+    assert "will still come, around 15 January 2027" in done.text
     assert "The club books already in production still come to you" in done.text
 
 
@@ -101,7 +101,7 @@ def test_a_librarian_finds_a_patron_and_manages_the_membership(app, client, sm, 
     assert "No club memberships." in page.text and "Join dekkariklubi en" in page.text
     joined = client.post(f"/staff/clubs/patrons/{world['patron_id']}/join/{world['club_id']}", data=ADDRESS,
                          follow_redirects=True)
-    assert "expected around January 15, 2027" in joined.text
+    assert "expected around 15 January 2027" in joined.text
     with helpers.tx(app, sm) as s:
         member_id = s.scalar(select(ClubMember.id).where(ClubMember.patron_id == world["patron_id"]))
     assert "is paused" in client.post(f"/staff/clubs/members/{member_id}/pause", follow_redirects=True).text
@@ -215,3 +215,65 @@ def test_maintenance_closes_the_clubs_only_when_it_names_them_and_jobs_keep_runn
         assert production.open_due_runs(sm, JANUARY_CUT_OFF, helpers.club_settings(app)) == "2 runs opened"
     finally:
         gate.set_provider(None)
+
+
+def test_before_the_cut_off_the_period_shows_expected_copies_and_the_producer_can_freeze_and_reopen(
+        app, client, sm, world, now):
+    with helpers.tx(app, sm) as s:
+        club = service.get_club(s, world["club_id"])
+        helpers.member(s, app, club, now, "Anna Aktiivinen")
+        service.pause_membership(s, helpers.member(s, app, club, now, "Pertti Paussilla"), actor="test", now=now)
+    factories.login_staff(client, "producer@test.kuulo")
+    period = client.get(f"/staff/clubs/{world['club_id']}/periods/2027-01").text
+    # 2 books of 1 and 3 discs (2 and 5 tracks of 300 MB) to the one active member; not 0 before the freeze
+    assert "Expected copies of each book" in period and "1 member active today" in period
+    assert "Discs to burn" in period
+    frozen = client.post(f"/staff/clubs/{world['club_id']}/periods/2027-01/freeze", follow_redirects=True)
+    assert "The member list was frozen: 1 recipient." in frozen.text and "Anna Aktiivinen" in frozen.text
+    with helpers.tx(app, sm) as s:
+        run = s.scalar(select(ProductionRun))
+        assert run.state == "in_production" and run.frozen_at == now
+    # the hourly job at the cut-off leaves a run frozen by hand alone (it opens only the online club's)
+    assert production.open_due_runs(sm, JANUARY_CUT_OFF, helpers.club_settings(app)) == "1 runs opened"
+    with helpers.tx(app, sm) as s:
+        assert s.get(ProductionRun, run.id).frozen_at == now
+    assert "can no longer change" in client.get(f"/staff/clubs/{world['club_id']}/periods/2027-01").text
+    reopened = client.post(f"/staff/clubs/runs/{run.id}/reopen", follow_redirects=True)
+    assert "The run was reopened" in reopened.text and "Freeze the member list now" in reopened.text
+    with helpers.tx(app, sm) as s:
+        run = s.get(ProductionRun, run.id)
+        assert run.state == "planned" and run.recipient_count == 0
+        actions = [a for (a,) in s.execute(text("SELECT action FROM audit_events ORDER BY id"))]
+    assert "cdclub.run.frozen_by_hand" in actions and "cdclub.run.reopened" in actions
+    # at the cut-off the job freezes it as usual
+    production.open_due_runs(sm, JANUARY_CUT_OFF, helpers.club_settings(app))
+    with helpers.tx(app, sm) as s:
+        assert s.get(ProductionRun, run.id).state == "in_production"
+        assert s.get(ProductionRun, run.id).frozen_at == JANUARY_CUT_OFF
+
+
+def test_labels_carry_sender_and_marking_from_a_chosen_label_with_packing_slips_and_a_finnish_csv(
+        app, client, sm, world, now):
+    app.config["CDCLUB_RETURN_ADDRESS"] = "Kuulo-kirjasto|PL 20|00030 IIRIS"
+    with helpers.tx(app, sm) as s:
+        club = service.get_club(s, world["club_id"])
+        helpers.member(s, app, club, now, "Liisa Label")
+    production.open_due_runs(sm, JANUARY_CUT_OFF, helpers.club_settings(app))
+    with helpers.tx(app, sm) as s:
+        run_id = s.scalar(select(ProductionRun.id))
+    factories.login_staff(client, "producer@test.kuulo")
+    page = client.get(f"/staff/clubs/runs/{run_id}").text
+    assert "Kuulo-kirjasto, PL 20, 00030 IIRIS" in page and 'name="start"' in page
+    pdf = client.get(f"/staff/clubs/runs/{run_id}/labels.pdf", query_string={"start": "5"})
+    lines = text_lines(pdf.data)
+    assert "00030 IIRIS" in lines and "Näkövammaisten kirjoitus / Literature for the blind" in lines
+    assert b"/Creator (Kuulo)" in pdf.data and b"D:20261123100000" in pdf.data  # made now, by Kuulo
+    slips = client.get(f"/staff/clubs/runs/{run_id}/packing-slips.pdf")
+    slip_lines = text_lines(slips.data)
+    assert "Liisa Label" in slip_lines and "Murha Myllyssä (Kirjailija)" in slip_lines
+    finnish = client.get(f"/staff/clubs/runs/{run_id}/labels.csv", query_string={"format": "fi"})
+    assert finnish.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
+    header, row = finnish.data.decode("utf-8-sig").splitlines()[:2]
+    assert header.startswith("label;name;") and "dekkariklubi en" in row and row.endswith(";7,0")
+    app.config["CDCLUB_RETURN_ADDRESS"] = ""
+    assert "The labels have no return address" in client.get(f"/staff/clubs/runs/{run_id}").text

@@ -67,7 +67,7 @@ def test_the_joining_email_names_the_first_expected_date(app, sm, now, january):
     with helpers.tx(app, sm) as s:
         message = s.scalar(select(OutboxMessage).where(OutboxMessage.template == "cdclub_joined"))
         assert message.recipient == "maija@test.kuulo" and message.channel == "email"
-        assert "January 15, 2027" in message.body
+        assert "15 January 2027" in message.body
 
 
 def test_joining_on_the_production_start_day_is_too_late_for_that_run(app, sm, january):
@@ -151,15 +151,20 @@ def test_labels_csv_and_pdf_list_every_member_once(app, sm, now, january):
     with helpers.tx(app, sm) as s:
         run = _run(s, january["club_id"], "2027-01")
         recipients = production.recipients(s, run)
-        rows = list(csv.DictReader(io.StringIO(labels.labels_csv(run, recipients).decode("utf-8-sig"))))
-        pdf = labels.labels_pdf(run, recipients)
+        rows = list(csv.DictReader(io.StringIO(labels.labels_csv(run, recipients, club_name="Dekkariklubi")
+                                               .decode("utf-8-sig"))))
+        pdf = labels.labels_pdf(run, recipients, labels.Sheet(sender=("Kuulo", "PL 20", "00030 IIRIS"),
+                                                              marking="Näkövammaisten kirjoitus"))
     everyone = ["Maija Meikäläinen"] + names
     assert sorted(r["name"] for r in rows) == sorted(everyone)
     assert rows[-1]["country"] == "FRANCE" and rows[-1]["city"] == "PARIS"  # abroad last, country in capitals
+    assert {r["club"] for r in rows} == {"Dekkariklubi"}  # the club's name, not its code
     lines = text_lines(pdf)
     for name in everyone:
         assert lines.count(name) == 1, name
     assert "75002 PARIS" in lines and "FRANCE" in lines and "33100 TAMPERE" in lines
+    # every label carries the sender and the free-postage marking
+    assert lines.count("00030 IIRIS") == len(everyone) and lines.count("Näkövammaisten kirjoitus") == len(everyone)
     assert page_count(pdf) == 1
 
 
@@ -172,8 +177,12 @@ def test_labels_pdf_runs_onto_more_pages_and_handles_any_script(app, sm, now, ja
     production.open_due_runs(sm, JANUARY_CUT_OFF, helpers.club_settings(app))
     with helpers.tx(app, sm) as s:
         run = _run(s, january["club_id"], "2027-01")
-        pdf = labels.labels_pdf(run, production.recipients(s, run))
+        pdf = labels.labels_pdf(run, production.recipients(s, run), labels.Sheet())
+        from_17 = labels.labels_pdf(run, production.recipients(s, run), labels.Sheet(start_at=17))
+        from_14 = labels.labels_pdf(run, production.recipients(s, run), labels.Sheet(start_at=14))
     assert page_count(pdf) == 2  # 27 labels, 21 per sheet
+    assert page_count(from_17) == 3  # labels 17–21 of a part-used sheet (5), then 21, then 1
+    assert page_count(from_14) == 2  # labels 14–21 (8), then the other 19
 
 
 def test_the_producer_marks_shipped_or_the_delivery_job_does(app, sm, january):

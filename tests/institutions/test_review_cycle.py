@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import re
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.accounts.models import Patron
 from app.audit import AuditEvent
@@ -53,7 +53,7 @@ def test_full_cycle_from_application_to_the_institution_logging_in(app, client, 
     page = post(reviewer, application_id, "claim").text
     assert "The application is yours to review." in page
     assert "Responsible person: an adult, not under a borrowing ban." in page
-    assert "150380-****" in page and "150380-123P" not in page
+    assert "150380-***P" in page and "150380-123P" not in page
     # The reviewer asks for the signed consent; the clock pauses and the applicant is emailed.
     page = post(reviewer, application_id, "request-information",
                 message="Please send the signed consent of the responsible person.").text
@@ -88,7 +88,7 @@ def test_full_cycle_from_application_to_the_institution_logging_in(app, client, 
         assert patron.kind == "institution" and patron.name == "Esimerkkikoulu"
         account = s.scalar(select(InstitutionAccount))
         assert account.patron_id == patron.id and account.rp_name == "Riitta Rehtori"
-        assert account.rp_national_id_masked == "150380-****"
+        assert account.rp_national_id_masked == "150380-***P"
     assert "Approved" in client.get(applicant_page).text
     # The institution chooses its password with the one-time link and logs in with card + password.
     institution = english_client(app)
@@ -188,3 +188,74 @@ def test_staff_without_the_reviewer_role_cannot_review(app, client, sm, now):
     librarian = staff_client(app, "lib@test.kuulo")
     assert librarian.get("/staff/institutions/applications").status_code == 403
     assert librarian.post(f"/staff/institutions/applications/{application_id}/claim").status_code == 403
+
+
+def test_an_answered_application_stays_with_its_reviewer_marked_first_and_the_history_reads_as_sentences(
+        app, client, sm, now):
+    for name, business_id in (("Vanha koulu", "2345678-0"), ("Esimerkkikoulu", helpers.VALID_BUSINESS_ID)):
+        assert client.post("/institutions/apply", data=helpers.form_data(name=name, business_id=business_id)
+                           ).status_code == 302
+    with sm.begin() as s:
+        first, second = s.scalars(select(InstitutionApplication.id).order_by(InstitutionApplication.id)).all()
+    helpers.reviewer(sm, now, name="Raimo Reviewer")
+    helpers.reviewer(sm, now, email="other@test.kuulo", name="Olli Other")
+    raimo, olli = staff_client(app, "reviewer@test.kuulo"), staff_client(app, "other@test.kuulo")
+    post(raimo, second, "claim")
+    post(raimo, second, "request-information", message="Please send the consent.")
+    question = helpers.outbox(sm, "institutions_information_requested")[0]
+    client.post(helpers.link_in(question.body, "/institutions/application/"),
+                data={"message": "Sent.", "document": (io.BytesIO(PNG), "consent.png")},
+                content_type="multipart/form-data")
+    queue = raimo.get("/staff/institutions/applications").text
+    # the answered one comes first although the other is as old, marked, with who has it and its attachment
+    assert queue.index("Esimerkkikoulu") < queue.index("Vanha koulu")
+    assert "Answered — new message" in queue and "1 attachment" in queue and "Raimo Reviewer (you)" in queue
+    mine = raimo.get("/staff/institutions/applications", query_string={"mine": "1"}).text
+    assert "Esimerkkikoulu" in mine and "Vanha koulu" not in mine
+    assert "Esimerkkikoulu" not in olli.get("/staff/institutions/applications", query_string={"mine": "1"}).text
+    for q in ("vanha", "2345678-0", "23456780", f"L-{first:06d}", f"l{first}"):
+        found = raimo.get("/staff/institutions/applications", query_string={"q": q}).text
+        assert "Vanha koulu" in found and "Esimerkkikoulu" not in found, q
+    # Raimo takes it up again; the history says what happened in words, with names, not codes
+    page = post(raimo, second, "claim").text
+    assert "Raimo Reviewer took the application for review." in page
+    assert "Raimo Reviewer asked for more information." in page and "The applicant answered." in page
+    assert "institution_application." not in page and "staff:" not in page
+    assert "Answered — new message" not in raimo.get("/staff/institutions/applications").text
+
+
+def test_the_target_is_the_same_on_the_pages_and_in_the_email(app, client, sm):
+    app.config["INSTITUTIONS_TARGET_BUSINESS_DAYS"] = 3
+    assert "within 3 business days" in english_client(app).get("/institutions/apply").text
+    english_client(app).post("/institutions/apply", data=helpers.form_data(language="en"))
+    email = helpers.outbox(sm, "institutions_application_received")[-1].body
+    assert "within 3 business days" in email and "1–2" not in email
+
+
+def test_admins_keep_canned_replies_and_a_reviewer_sends_one_in_the_applicants_language(app, client, sm, now):
+    with sm.begin() as s:
+        factories.staff(s, now, "admin", email="admin@test.kuulo")
+    admin = staff_client(app, "admin@test.kuulo")
+    form = {"kind": "question", "title": "Suostumus puuttuu", "text_fi": "Lähettäkää suostumus.",
+            "text_sv": "Skicka samtycket.", "text_en": "", "active": "y"}
+    assert "Text in Finnish: This field is required." in admin.post("/staff/institutions/replies",
+                                                                     data={**form, "text_fi": ""}).text
+    saved = admin.post("/staff/institutions/replies", data=form, follow_redirects=True).text
+    assert "The canned reply was saved." in saved and "Suostumus puuttuu" in saved
+    swedish = app.test_client()
+    swedish.environ_base["HTTP_ACCEPT_LANGUAGE"] = "sv"
+    swedish.post("/institutions/apply", data=helpers.form_data())
+    with sm.begin() as s:
+        application_id = s.scalar(select(InstitutionApplication.id))
+        reply_id = s.scalar(text("SELECT id FROM institution_review_replies"))
+    helpers.reviewer(sm, now)
+    reviewer = staff_client(app, "reviewer@test.kuulo")
+    page = post(reviewer, application_id, "claim").text
+    assert "Suostumus puuttuu" in page and 'data-text="Skicka samtycket."' in page  # the applicant's language
+    post(reviewer, application_id, "request-information", message="", reply=str(reply_id))
+    question = helpers.outbox(sm, "institutions_information_requested")
+    assert len(question) == 1 and "Skicka samtycket." in question[0].body
+    # a retired reply is no longer offered, and the reviewers cannot open the admin page
+    admin.post(f"/staff/institutions/replies/{reply_id}", data={**form, "active": ""})
+    assert "Suostumus puuttuu" not in post(reviewer, application_id, "claim").text
+    assert reviewer.get("/staff/institutions/replies").status_code == 403

@@ -97,7 +97,7 @@ def test_queue_actions_for_staff_tokens(client, sm, now):
     assert asked.status_code == 200 and asked.get_json()["state"] == "needs_information"
     assert client.post(base + "/claim", headers=anna).get_json()["state"] == "in_review"
     detail = client.get(base, headers=anna).get_json()
-    assert detail["responsible_person"]["national_id_masked"] == "150380-****"
+    assert detail["responsible_person"]["national_id_masked"] == "150380-***P"
     assert detail["responsible_person"]["may_be_responsible"] is True
     assert "150380-123P" not in str(detail)
     assert client.post(base + "/reject", headers=anna, json={}).status_code == 422
@@ -149,8 +149,8 @@ def test_demo_applications_load_once(app, sm, now):
         load_accounts(s, now)
         circulation_demo = __import__("app.circulation.demo", fromlist=["load_demo"])
         circulation_demo.load_demo(s, now)
-        assert load_demo(s, now) == {"new institution applications": 5}
-        assert load_demo(s, now) == {"new institution applications": 0}
+        assert load_demo(s, now) == {"new institution applications": 5, "new canned replies": 2}
+        assert load_demo(s, now) == {"new institution applications": 0, "new canned replies": 0}
         states = dict(s.execute(select(InstitutionApplication.name, InstitutionApplication.state)).all())
     assert states["Hervannan koulu"] == "submitted" and states["Palvelukoti Kotiranta"] == "needs_information"
     assert states["Kirjastopalvelu Lukulamppu"] == "approved"
