@@ -19,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         i18n,
         navigation,
         ratelimit,
+        scheduler,
         security,
         storage,
     )
@@ -60,8 +61,41 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         security.csrf.exempt(blueprint)  # bearer/basic-authenticated JSON: no cookies, no CSRF
     for domain in domains.installed():
         domain.init_app(app)  # each domain registers its blueprints (JSON ones CSRF-exempt)
+    channels.check_sms_gateway(app.config, lambda: _presets_sending_sms(app))  # production: no silent SMS
+    scheduler.start_in_process(app)  # KUULO_SCHEDULER_IN_PROCESS: `flask run` in development
     ratelimit.init_app(app)  # last: it wraps view functions the blueprints registered
     return app
+
+
+def _presets_sending_sms(app: Flask | None = None) -> list[str]:
+    """The circulation presets in use (by a library in the database; every preset when ``app`` is None) whose
+    notices may go by SMS. None in use when circulation is not installed or its tables cannot be read yet
+    (before ``db upgrade``, or the database is down: then it is logged)."""
+    try:
+        from app.circulation.models import CircLibrary
+        from app.circulation.presets import available_presets, load_preset
+    except ModuleNotFoundError:
+        return []
+    names = available_presets()
+    if app is not None:
+        from sqlalchemy import select
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from app import db
+
+        try:
+            with db.get_sessionmaker(app)() as session:
+                names = sorted(set(session.scalars(select(CircLibrary.preset))) & set(names))
+        except SQLAlchemyError:
+            app.logger.warning("SMS gateway check: the circulation libraries could not be read; not checked")
+            return []
+    found = []
+    for name in names:
+        policy = load_preset(name)
+        steps = list(policy.notices) + ([policy.advance_notice] if policy.advance_notice else [])
+        if any("sms" in step.channels for step in steps):
+            found.append(name)
+    return found
 
 
 def _ensure_parent_dir(path: str) -> None:

@@ -39,6 +39,9 @@ class DefaultConfig:
     BASE_URL = ""
     # Languages offered in the switcher, in this order; the first is the fallback.
     LANGUAGES = ["fi", "sv", "en"]
+    # Patron pages, emails and notices also speak these (a patron's own language, or her library's default):
+    # the Czech library's patrons read Czech; staff pages stay in LANGUAGES.
+    PATRON_LANGUAGES = ["fi", "sv", "en", "cs"]
     # Language when neither the user nor Accept-Language says anything.
     BABEL_DEFAULT_LOCALE = "fi"
     # Time zone in which dates and times are shown to people.
@@ -131,6 +134,11 @@ class DefaultConfig:
     CDCLUB_DEFAULT_DISC_CAP = 14
     CDCLUB_UNFILLED_WARNING_DAYS = 14
     CDCLUB_CATCH_UP_DAYS = 20
+    # The sender printed on every mailing label (lines separated by "\n" or "|"): where undeliverable CDs
+    # come back. Empty: the labels have none and the run page says so.
+    CDCLUB_RETURN_ADDRESS = ""
+    # The free-postage marking for literature for the blind (Posti / UPU "Cécogrammes"), on every label.
+    CDCLUB_FREE_POSTAGE_MARK = "Näkövammaisten kirjoitus / Literature for the blind"
     # Status page: per-instance cache of rendered pages and of the gate's window list (a change in the same
     # process clears it at once; other instances see it within this time); advance notice of planned breaks to
     # patrons; re-render the database-down snapshot on every change; how long to answer from the snapshot
@@ -178,6 +186,32 @@ class DefaultConfig:
     RATELIMIT_SUBMISSIONS = "10/minute;100/hour"
     # Sign-ins: the reader apps' POST /api/v1/token and the login pages (each card also has its own lockout).
     RATELIMIT_SIGN_IN = "30/minute"
+    # Operations (issue 15). Staff TOTP second factor: the issuer name in authenticator apps; the key that
+    # encrypts TOTP secrets at rest (empty: derived from SECRET_KEY — changing that then means resetting every
+    # staff user's TOTP); whether administrators must use TOTP (None = in production only).
+    TOTP_ISSUER = "Kuulo"
+    TOTP_ENCRYPTION_KEY = ""
+    TOTP_REQUIRED_FOR_ADMINS: bool | None = None
+    # Lifetime of the one-time set-password link emailed to a staff user created on /staff/admin/users (hours).
+    STAFF_INVITATION_HOURS = 72
+    # Run the scheduler in a daemon thread of the web process (the same job locks as `jobs run`).
+    # None = on for `flask run` in development only; production runs `flask jobs run` as its own service.
+    SCHEDULER_IN_PROCESS: bool | None = None
+    # The SMS gateway (SMS_GATEWAY above: "logging" or "http"). http: POST to SMS_HTTP_URL with the body
+    # SMS_HTTP_BODY_TEMPLATE (JSON; "{to}" and "{text}" are replaced by the number and the text, JSON-escaped),
+    # authenticated by SMS_HTTP_BEARER_TOKEN or by SMS_HTTP_USERNAME + SMS_HTTP_PASSWORD (HTTP Basic).
+    # Any 2xx answer counts as accepted; anything else is retried by the outbox.
+    SMS_BACKEND = ""  # alias of SMS_GATEWAY (KUULO_SMS_BACKEND=log|http); wins when set
+    SMS_HTTP_URL = ""
+    SMS_HTTP_BODY_TEMPLATE = '{"to": "{to}", "text": "{text}"}'
+    SMS_HTTP_USERNAME = ""
+    SMS_HTTP_PASSWORD = ""
+    SMS_HTTP_BEARER_TOKEN = ""
+    SMS_HTTP_TIMEOUT_SECONDS = 10
+    # The SIP2 server (`flask sip2 serve`, issue 20): an idle connection is closed after this many seconds;
+    # messages are answered by this many worker threads (each with its own database connection).
+    SIP2_IDLE_TIMEOUT_SECONDS = 300
+    SIP2_WORKERS = 8
 
 
 def is_production(config: dict) -> bool:

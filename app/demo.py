@@ -27,6 +27,7 @@ STAFF = [
     ("producer@demo.kuulo.test", "Pirjo Tuottaja", ["producer"], None),
     ("editor@demo.kuulo.test", "Eero Tiedottaja", ["status_editor"], None),
     ("admin@demo.kuulo.test", "Aino Ylläpitäjä", ["admin"], None),
+    ("desk@demo.kuulo.test", "Tiina Tiskivirkailija", ["circulation", "circulation-supervisor"], "lumme-kuopio"),
 ]
 PATRONS = [
     ("2000000001", "Maija Meikäläinen", "maija@demo.kuulo.test", "fi"),

@@ -19,6 +19,10 @@ STAFF_LINKS: list[StaffLink] = [
     StaffLink("accounts.desk_pin", _l("Set a patron's PIN at the desk"), ("librarian",)),
     StaffLink("core.letter_queue", _l("Letters to print"), ("librarian",)),
     StaffLink("core.audit_log", _l("Audit log"), ("admin",)),
+    StaffLink("accounts.admin_users", _l("Staff users"), ("admin",)),
+    StaffLink("accounts.admin_libraries", _l("Member libraries"), ("admin",)),
+    StaffLink("accounts.admin_outbox", _l("Outbox: email and SMS"), ("admin",)),
+    StaffLink("accounts.admin_jobs", _l("Scheduled jobs"), ("admin",)),
 ]
 
 

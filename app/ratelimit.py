@@ -23,6 +23,7 @@ LIMITED: dict[str, str] = {
     "accounts_api.create_token": "RATELIMIT_SIGN_IN",
     "accounts.patron_login": "RATELIMIT_SIGN_IN",
     "accounts.staff_login": "RATELIMIT_SIGN_IN",
+    "accounts.staff_login_code": "RATELIMIT_SIGN_IN",  # the TOTP code of a staff login (also locked per user)
 }
 
 

@@ -11,6 +11,7 @@ A lock is a short lease that a heartbeat thread renews while the job runs. A loc
 """
 from __future__ import annotations
 
+import contextvars
 import importlib
 import logging
 import os
@@ -26,7 +27,9 @@ from typing import Any
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
-from sqlalchemy import insert, select, update
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -150,6 +153,20 @@ def pid_alive(pid: int) -> bool:
 
 
 _running: dict[str, Heartbeat] = {}  # the runs in progress in this process, by token
+
+# Where a long job's progress lines go while it runs (``progress``): set by ``run_job``.
+_progress: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar("kuulo_job_progress",
+                                                                                          default=None)
+
+
+def progress(text: str) -> None:
+    """A long job says how far it got (``jobs run-once`` prints it; otherwise it is logged). Cheap: call it
+    every batch, not every row. Never put personal data in ``text``."""
+    report = _progress.get()
+    if report is not None:
+        report(text)
+    else:
+        log.info("%s", text)
 
 
 def running(name: str) -> Heartbeat | None:
@@ -315,9 +332,11 @@ def _wall_clock(app: Flask) -> datetime:
 
 
 def run_job(app: Flask, name: str, now: datetime | None = None, *, force: bool = False,
-            report: Callable[[str], None] | None = None) -> JobRun:
+            report: Callable[[str], None] | None = None,
+            on_progress: Callable[[str], None] | None = None) -> JobRun:
     """Run job ``name`` under its lock, with a heartbeat; a skipped run's summary says who holds the lock.
-    ``report`` hears of a lock taken over (default: the log)."""
+    ``report`` hears of a lock taken over (default: the log); ``on_progress`` the job's ``progress`` lines
+    (default: the log)."""
     job = find(name, app)
     sm = db.get_sessionmaker(app)
     interval, stale = lock_settings(app.config)
@@ -333,6 +352,7 @@ def run_job(app: Flask, name: str, now: datetime | None = None, *, force: bool =
         heartbeat = _running[claim.token] = Heartbeat(sm, name, claim.token, interval, stale,
                                                       lambda: _wall_clock(app))
         heartbeat.start()
+        progress_token = _progress.set(on_progress)
         try:
             if job.own_transactions:
                 result = job.func(app, sm, now)
@@ -343,6 +363,7 @@ def run_job(app: Flask, name: str, now: datetime | None = None, *, force: bool =
             _log_run(sm, name, me.label, now, started, "error", f"{exc.__class__.__name__}: {exc}")
             raise
         finally:
+            _progress.reset(progress_token)
             heartbeat.stop()
             _running.pop(claim.token, None)
             release(sm, name, claim.token)
@@ -360,6 +381,74 @@ def _log_run(sm: sessionmaker[Session], name: str, holder: str, now: datetime, s
 
 def last_runs(session: Session) -> list[JobRun]:
     return list(session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(50)))
+
+
+_WEEKDAYS = {"mon": _l("Monday"), "tue": _l("Tuesday"), "wed": _l("Wednesday"), "thu": _l("Thursday"),
+             "fri": _l("Friday"), "sat": _l("Saturday"), "sun": _l("Sunday")}
+
+
+def describe_trigger(trigger: dict[str, Any]) -> str:
+    """A job's schedule in words, in the current language ("Every 1 minutes", "Every day at 02:30")."""
+    fields = {k: v for k, v in trigger.items() if k != "trigger"}
+    if trigger.get("trigger") == "interval":
+        for unit, text in (("seconds", _("Every %(n)s seconds")), ("minutes", _("Every %(n)s minutes")),
+                           ("hours", _("Every %(n)s hours")), ("days", _("Every %(n)s days"))):
+            if unit in fields:
+                return text % {"n": fields[unit]}
+    if trigger.get("trigger") == "cron" and set(fields) <= {"hour", "minute", "day_of_week"}:
+        hour, minute = fields.get("hour", "*"), fields.get("minute", 0)
+        if str(hour).isdigit() and str(minute).isdigit():
+            at = f"{int(hour):02d}:{int(minute):02d}"
+            day = fields.get("day_of_week")
+            if day is None:
+                return _("Every day at %(time)s", time=at)
+            if str(day) in _WEEKDAYS:
+                return _("Every %(day)s at %(time)s", day=str(_WEEKDAYS[str(day)]), time=at)
+        if hour == "*" and str(minute).isdigit() and "day_of_week" not in fields:
+            return _("Every hour at minute %(minute)s", minute=minute)
+    described = ", ".join(f"{k}={v}" for k, v in fields.items())
+    return f"{trigger.get('trigger', '?')}: {described}"
+
+
+@dataclass
+class JobStatus:
+    """One job on the jobs page: its schedule, its last runs (newest first) and its lock."""
+
+    job: Job
+    schedule: str
+    runs: list[JobRun]
+    lock: JobLock | None
+    running: bool  # the lock is held and its heartbeat is fresh
+
+    @property
+    def duration_seconds(self) -> float | None:
+        run = self.runs[0] if self.runs else None
+        if run is None or run.finished_at is None:
+            return None
+        return (run.finished_at - run.started_at).total_seconds()
+
+
+def job_statuses(session: Session, app: Flask, now: datetime, runs_per_job: int = 5) -> list[JobStatus]:
+    """Every job of the schedule with its last ``runs_per_job`` runs and whether a run holds its lock now."""
+    jobs = jobs_of(app)
+    locks = {lock.name: lock for lock in session.scalars(select(JobLock))}
+    ranked = (select(JobRun.id, func.row_number().over(partition_by=JobRun.name, order_by=JobRun.id.desc())
+                     .label("n")).where(JobRun.name.in_([j.name for j in jobs])).subquery())
+    recent = session.scalars(select(JobRun).join(ranked, ranked.c.id == JobRun.id)
+                             .where(ranked.c.n <= runs_per_job).order_by(JobRun.id.desc()))
+    by_job: dict[str, list[JobRun]] = {}
+    for run in recent:
+        by_job.setdefault(run.name, []).append(run)
+    out = []
+    for job in jobs:
+        lock = locks.get(job.name)
+        held = lock is not None and lock.locked_until is not None and lock.locked_until >= now
+        out.append(JobStatus(job, describe_trigger(job.trigger), by_job.get(job.name, []), lock, held))
+    return out
+
+
+def duration_of(run: JobRun) -> float | None:
+    return None if run.finished_at is None else (run.finished_at - run.started_at).total_seconds()
 
 
 jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
@@ -389,11 +478,61 @@ def run_once_command(name: str, now_text: str, force: bool) -> None:
     except KeyError:
         raise click.UsageError(f"no job {name!r}; see `flask --app app jobs list`") from None
     now = datetime.fromisoformat(now_text) if now_text else None
-    run = run_job(app, name, now, force=force, report=lambda text: click.echo(text, err=True))
+    run = run_job(app, name, now, force=force, report=lambda text: click.echo(text, err=True),
+                  on_progress=lambda text: click.echo(f"{name}: {text}", err=True))
     if run.status == "skipped":
         click.echo(f"{name}: skipped: {run.summary}", err=True)
         raise click.exceptions.Exit(EXIT_SKIPPED)
     click.echo(f"{name}: {run.status} {run.summary}")
+
+
+def _add_jobs(scheduler: Any, app: Flask) -> int:
+    jobs = jobs_of(app)
+    for job in jobs:
+        scheduler.add_job(run_job, args=[app, job.name], id=job.name, name=job.comment, coalesce=True,
+                          max_instances=1, misfire_grace_time=300, **job.trigger)
+    return len(jobs)
+
+
+def in_process_wanted(config: Any, command: str | None, reloader_parent: bool) -> bool:
+    """Whether this process runs the scheduler in a thread: SCHEDULER_IN_PROCESS when set; else only the
+    development server (``flask run``, in the process that serves, not the reloader's watcher), never in
+    production or under TESTING."""
+    from app.config import is_production
+
+    setting = config.get("SCHEDULER_IN_PROCESS")
+    if setting is not None:
+        return bool(setting) and not reloader_parent
+    return (command == "run" and not reloader_parent and not is_production(config)
+            and not config.get("TESTING"))
+
+
+_in_process: dict[int, Any] = {}  # the background scheduler of each app started here, by id(app)
+
+
+def start_in_process(app: Flask) -> Any:
+    """Start the schedule in a daemon thread of this (web) process when ``in_process_wanted``: the same jobs
+    and the same database locks as ``jobs run``, so a separate scheduler service may run besides it."""
+    from flask.cli import run_command
+    from flask.helpers import get_debug_flag
+    from werkzeug.serving import is_running_from_reloader
+
+    ctx = click.get_current_context(silent=True)
+    command = "run" if ctx is not None and ctx.command is run_command else None  # not `jobs run`
+    reload = ctx.params.get("reload") if ctx is not None and command == "run" else None
+    reloader_parent = bool(command == "run" and (get_debug_flag() if reload is None else reload)
+                           and not is_running_from_reloader())
+    if id(app) in _in_process or not in_process_wanted(app.config, command, reloader_parent):
+        return None
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    lock_settings(app.config)
+    scheduler = BackgroundScheduler(timezone=app.config["SCHEDULER_TIMEZONE"], daemon=True)
+    count = _add_jobs(scheduler, app)
+    scheduler.start()
+    _in_process[id(app)] = scheduler
+    click.echo(f" * Scheduler runs in this process ({count} jobs; KUULO_SCHEDULER_IN_PROCESS=false turns it off)")
+    return scheduler
 
 
 @jobs_cli.command("run")
@@ -404,11 +543,8 @@ def run_command() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     lock_settings(app.config)  # refuse bad settings at start, not at the first run
     scheduler = BlockingScheduler(timezone=app.config["SCHEDULER_TIMEZONE"])
-    jobs = jobs_of(app)
-    for job in jobs:
-        scheduler.add_job(run_job, args=[app, job.name], id=job.name, name=job.comment, coalesce=True,
-                          max_instances=1, misfire_grace_time=300, **job.trigger)
-    click.echo(f"scheduler started with {len(jobs)} jobs; Ctrl+C stops it")
+    count = _add_jobs(scheduler, app)
+    click.echo(f"scheduler started with {count} jobs; Ctrl+C stops it")
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -28,7 +28,9 @@ def token_json(raw: str | None, tok: Any, **extra: Any) -> DeviceToken:
 
 
 @bp.post("/token")
-@gate.component("reader_apps")
+# Signing in belongs to "login", not to borrowing ("reader_apps"): during a lending break a new device can
+# still sign in and play what is already on loan; only a break of the login component itself closes it.
+@gate.component("login")
 @operation("Log in a reader app with card number and PIN (HTTP Basic); returns a revocable device token",
            tags=TAGS, body=TokenRequest, body_required=False, security=("cardPin",),
            responses={201: (DeviceToken, "Token issued"), 401: "Wrong card number or PIN (WWW-Authenticate)"})

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, redirect, request, url_for
+from flask import Flask, Response, current_app, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from werkzeug.exceptions import Forbidden
@@ -140,6 +140,48 @@ def api_staff(*roles: str) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def session_patron() -> Patron | Response | None:
+    """The patron logged in to the browser when a JSON request carries no Authorization header: the
+    patron (CSRF checked for unsafe methods, the X-CSRFToken header), a 403 answer, or None."""
+    if "Authorization" in request.headers or not current_user.is_authenticated \
+            or getattr(current_user, "is_staff", True):
+        return None
+    if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+        from flask_wtf.csrf import ValidationError, validate_csrf
+
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except ValidationError:
+            return problem(403, "forbidden", str(CSRF_MISSING))
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+CSRF_MISSING = _l("A change made with the browser's login needs the page's CSRF token in the X-CSRFToken header.")
+
+
+def api_patron_or_session(view: F) -> F:
+    """JSON routes for the patron herself: a device token (as ``api_patron``), or the patron logged in
+    to the browser (no Authorization header; unsafe methods need the CSRF token in X-CSRFToken).
+    ``g.api_token`` is None for the browser session."""
+    token_view = api_patron(view)
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        by_session = session_patron()
+        if isinstance(by_session, Response):
+            return by_session
+        if by_session is not None:
+            g.api_patron, g.api_token = by_session, None
+            return view(*args, **kwargs)
+        return token_view(*args, **kwargs)
+
+    wrapped.api_auth = "patron"  # type: ignore[attr-defined]
+    return wrapped  # type: ignore[return-value]
 
 
 def api_patron(view: F) -> F:

@@ -59,14 +59,13 @@ def _check_new_staff(session: Session, email: str, library: str | None) -> Libra
 
 def _keep_an_admin(session: Session, user: StaffUser, *, losing_admin: bool) -> None:
     """Refuse when ``user`` is the last active administrator and would stop being one."""
-    if not (losing_admin and user.active and "admin" in user.roles):
-        return
-    # Lock the active administrators, so two commands at once cannot remove the last two.
-    admins = session.scalars(select(StaffUser.id).join(StaffRole).where(
-        StaffRole.role == "admin", StaffUser.active.is_(True)).with_for_update()).all()
-    if set(admins) <= {user.id}:
+    from app.accounts.admin_service import ensure_an_admin_remains
+
+    try:
+        ensure_an_admin_remains(session, user, losing_admin=losing_admin)  # the same rule as the admin pages
+    except DomainError:
         raise click.ClickException(f"{user.email} is the last active administrator; "
-                                   "give another staff user the admin role first")
+                                   "give another staff user the admin role first") from None
 
 
 @accounts_cli.command("token")
@@ -169,6 +168,20 @@ def disable_command(email: str) -> None:
 def enable_command(email: str) -> None:
     """Enable the staff user EMAIL again."""
     _set_active(email, True)
+
+
+@accounts_cli.command("reset-totp")
+@click.argument("email")
+def reset_totp_command(email: str) -> None:
+    """Remove the TOTP second factor of the staff user EMAIL (a lost phone); audited. The user logs in with
+    the password and enrols again (administrators in production must)."""
+    from app.accounts import totp
+
+    with _transaction() as session:
+        user = _staff(session, email, lock=True)
+        totp.reset(session, user, now=clock.now(), actor=ACTOR)
+        address = user.email
+    click.echo(f"{address}: second factor removed")
 
 
 @libraries_cli.command("add")

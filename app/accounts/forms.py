@@ -84,3 +84,10 @@ class DeskPinForm(FlaskForm):
     pin = PasswordField(_l("New PIN"), [REQUIRED, PIN], description=_l("The patron types it; four digits."))
     pin_again = PasswordField(_l("New PIN again"),
                               [REQUIRED, EqualTo("pin", message=_l("The two PINs differ."))])
+
+
+class TotpCodeForm(FlaskForm):
+    """The six digits of the authenticator app (second step of a staff login, and enrolment)."""
+
+    code = StringField(_l("Code from the authenticator app"), [REQUIRED, Length(max=10)],
+                       description=_l("Six digits; a new code appears every 30 seconds."))

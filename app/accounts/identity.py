@@ -14,6 +14,9 @@ def identity_hash(key: str, code: str) -> str:
 
 
 def masked(code: str) -> str:
-    """Birth date part and century sign shown, individual number hidden: 010594Y***V → 010594Y****."""
+    """The one masked form of an identity code everywhere: birth date, century sign and check character
+    shown, the individual number hidden: 010594Y308V → 010594Y***V."""
     code = code.strip().upper()
+    if len(code) == 11:
+        return code[:7] + "***" + code[10]
     return code[:7] + "*" * (len(code) - 7) if len(code) > 7 else "*" * len(code)

@@ -35,6 +35,11 @@ class StaffUser(UserMixin, Base):
     language: Mapped[str] = mapped_column(String(5), default="fi")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # TOTP second factor (app/accounts/totp.py): the secret, encrypted; set at enrolment, in use once a code
+    # was verified (``totp_enabled_at``); the last accepted time step, so a code works only once.
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     library: Mapped[Library | None] = relationship()
     role_rows: Mapped[list[StaffRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")

@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as web_session
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app import clock, db, gate
-from app.accounts import forms, service
+from app.accounts import forms, service, totp
 from app.accounts.auth import patron_required, staff_required
 from app.accounts.models import Patron, StaffUser
 from app.accounts.throttle import ThrottlePolicy
@@ -59,11 +60,95 @@ def staff_login() -> Any:
         result = service.authenticate_staff(db.session(), form.email.data, form.password.data, clock.now(),
                                             throttle_policy())
         db.session().commit()
+        if result.ok and totp.enabled(result.user):
+            # The password was right; the account is logged in only after the second factor.
+            web_session[TOTP_PENDING] = {"user": result.user.id, "at": clock.now().isoformat()}
+            return redirect(url_for("accounts.staff_login_code", next=safe_next("") or None))
         if result.ok:
             login_user(result.user)
             return redirect(safe_next(url_for("accounts.staff_home")))
         form.password.errors.append(login_failure_message(result.reason))
     return render_template("accounts/staff_login.html", form=form)
+
+
+TOTP_PENDING = "totp_pending"
+TOTP_PENDING_MINUTES = 5
+
+
+def _pending_totp_user() -> StaffUser | None:
+    """The staff user who gave the right password in the last few minutes and now owes the code."""
+    from datetime import datetime, timedelta
+
+    pending = web_session.get(TOTP_PENDING)
+    try:
+        user_id, at = int(pending["user"]), datetime.fromisoformat(pending["at"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    if clock.now() - at > timedelta(minutes=TOTP_PENDING_MINUTES):
+        return None
+    user = db.session().get(StaffUser, user_id)
+    return user if user is not None and user.active and totp.enabled(user) else None
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+def staff_login_code() -> Any:
+    """The second step of a staff login with TOTP: the code of the authenticator app."""
+    user = _pending_totp_user()
+    if user is None:
+        web_session.pop(TOTP_PENDING, None)
+        flash(_("Log in with your email address and password first."), "error")
+        return redirect(url_for("accounts.staff_login"))
+    form = forms.TotpCodeForm()
+    if form.validate_on_submit():
+        reason = totp.check_code(db.session(), user, form.code.data, now=clock.now(), config=current_app.config,
+                                 policy=throttle_policy())
+        db.session().commit()
+        if reason is None:
+            web_session.pop(TOTP_PENDING, None)
+            login_user(user)
+            return redirect(safe_next(url_for("accounts.staff_home")))
+        form.code.errors.append(login_failure_message(reason) if reason == "locked"
+                                else _("The code is wrong or already used. Type the newest code of the app."))
+    return render_template("accounts/staff_login_code.html", form=form)
+
+
+@bp.route("/staff/totp", methods=["GET", "POST"])
+@staff_required()
+def staff_totp() -> Any:
+    """Enrol in the TOTP second factor: the secret as text and as an otpauth:// URI, then a code to confirm."""
+    session, config = db.session(), current_app.config
+    if totp.enabled(current_user):
+        return render_template("accounts/staff_totp.html", enabled=True, required=False)
+    form = forms.TotpCodeForm()
+    if form.validate_on_submit():
+        reason = totp.confirm_enrolment(session, current_user, form.code.data, now=clock.now(), config=config,
+                                        policy=throttle_policy())
+        session.commit()
+        if reason is None:
+            flash(_("The second factor is in use: from now on, logging in asks for a code of the app."), "success")
+            return redirect(url_for("accounts.staff_home"))
+        form.code.errors.append(login_failure_message(reason) if reason == "locked"
+                                else _("The code is wrong. Check the app's clock and type the newest code."))
+    secret = totp.pending_secret(current_user, config=config)
+    if secret is None:
+        secret = totp.begin_enrolment(session, current_user, config=config)
+        session.commit()
+    return render_template("accounts/staff_totp.html", enabled=False, form=form, secret=secret,
+                           uri=totp.provisioning_uri(config, current_user, secret),
+                           required=totp.required_for(config, current_user))
+
+
+@bp.before_app_request
+def _admins_enrol_first() -> Any:
+    """Where administrators must use TOTP (production), an administrator without it enrols before anything else."""
+    if (request.endpoint in (None, "static", "accounts.staff_totp", "accounts.logout")
+            or request.blueprint in ("health", "metrics") or request.path.startswith("/api/")):
+        return None  # JSON APIs use tokens; probes must not touch the database
+    if not current_user.is_authenticated or not getattr(current_user, "is_staff", False):
+        return None
+    if totp.required_for(current_app.config, current_user):
+        return redirect(url_for("accounts.staff_totp"))
+    return None
 
 
 @bp.post("/logout")
@@ -194,3 +279,6 @@ def desk_pin() -> Any:
         flash(_("The new PIN of card %(card)s is saved.", card=patron.card_number), "success")
         return redirect(url_for("accounts.desk_pin"))
     return render_template("accounts/desk_pin.html", form=form)
+
+
+from app.accounts import admin  # noqa: E402,F401  (the admin pages: routes on this blueprint)

@@ -3,6 +3,7 @@ the patron's own account, renewals, holds and online payment (reader-app device 
 payment provider's signed return and callback."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,11 +12,11 @@ from flask_babel import gettext as _
 from pydantic import BaseModel
 
 from app import clock, db, gate
-from app.accounts.auth import api_patron, api_staff
+from app.accounts.auth import api_patron_or_session, api_staff
 from app.circulation import api_json, schemas, service
 from app.circulation.money import Money
 from app.circulation.paytrail import provider_from_config
-from app.errors import validation_problem
+from app.errors import DomainError, validation_problem
 from app.platform.bodies import is_storable
 from app.platform.contract import MESSAGES, Reply, operation
 
@@ -58,7 +59,7 @@ def _unsafe_card(card_number: str) -> Response | None:
 
 
 @bp.post("/checkouts")
-@api_staff("librarian")
+@api_staff("librarian", "circulation")
 @operation("Lend an item at a desk or self-service station", tags=DESK, body=schemas.CheckoutRequest,
            responses={201: (schemas.LoanMade, "Lent: the due time"), 404: UNKNOWN, 422: AMBIGUOUS,
                       409: refusals(schemas.CheckoutConflict, schemas.CHECKOUT_REASONS, CALENDAR)})
@@ -73,7 +74,7 @@ def checkout(body: schemas.CheckoutRequest) -> Any:
 
 
 @bp.post("/renewals")
-@api_staff("librarian")
+@api_staff("librarian", "circulation")
 @operation("Renew a patron's loans (all, or the listed ones); one answer per item", tags=DESK,
            body=schemas.DeskRenewalRequest,
            responses={200: (schemas.Renewals, "Per-item results: renewed, or refused with a `reason`"),
@@ -87,7 +88,7 @@ def renew_for_patron(body: schemas.DeskRenewalRequest) -> Any:
 
 
 @bp.post("/checkins")
-@api_staff("librarian")
+@api_staff("librarian", "circulation")
 @operation("Return an item at any branch of its consortium; book-drop returns are dated to the next opening day",
            tags=DESK, body=schemas.CheckinRequest,
            responses={200: (schemas.CheckinDone, "Returned and routed (shelf, hold_shelf, transit)"),
@@ -109,7 +110,7 @@ HOLD_PROBLEMS: dict[int, Any] = {
 
 
 @bp.post("/holds")
-@api_staff("librarian")
+@api_staff("librarian", "circulation")
 @operation("Place a hold for a patron", tags=DESK, body=schemas.DeskHoldRequest, responses={
     201: (schemas.HoldPlaced, "Hold placed"), 404: UNKNOWN + ", or no copy of the title",
     **HOLD_PROBLEMS})
@@ -118,7 +119,7 @@ def place_hold_for_patron(body: schemas.DeskHoldRequest) -> Any:
 
 
 @bp.delete("/holds/<int:hold_id>")
-@api_staff("librarian")
+@api_staff("librarian", "circulation")
 @operation("Cancel a hold (library: also one waiting on the shelf, free of charge)", tags=DESK, responses={
     204: Reply("Cancelled"),
     409: refusals(schemas.LibraryCancelRefused, schemas.LIBRARY_CANCEL_REASONS)})
@@ -131,7 +132,7 @@ def cancel_hold_by_library(hold_id: int) -> Any:
 
 
 @bp.get("/patrons/<card_number>/account")
-@api_staff("librarian")
+@api_staff("librarian", "circulation")
 @operation("A patron's loans, holds, fees and ban state", tags=DESK, responses={
     200: (schemas.AccountSummary, "The account"), 404: "No patron with this card number, or not a borrower",
     422: "The card number holds a character that cannot be stored (`errors` names card_number)"})
@@ -142,7 +143,7 @@ def patron_account(card_number: str) -> Any:
 
 
 @bp.post("/patrons/<card_number>/payments")
-@api_staff("librarian")
+@api_staff("librarian", "circulation")
 @operation("Record a payment at the desk", tags=DESK, body=schemas.DeskPaymentRequest, responses={
     201: (schemas.DeskPaid, "Paid: allocated to the oldest fees first"),
     404: "No patron with this card number, or not a borrower",
@@ -166,7 +167,7 @@ def desk_payment(card_number: str, body: schemas.DeskPaymentRequest) -> Any:
 
 
 @patron_bp.get("/account")
-@api_patron
+@api_patron_or_session
 @operation("My account: loans (due soon / overdue), holds with queue position, fees, ban state", tags=MINE,
            responses={200: (schemas.AccountSummary, "The account"), 404: NOT_BORROWER})
 def my_account() -> Any:
@@ -174,7 +175,7 @@ def my_account() -> Any:
 
 
 @patron_bp.post("/renewals")
-@api_patron
+@api_patron_or_session
 @operation("Renew my loans (all, or the listed ones); one answer per item", tags=MINE, body=schemas.RenewalRequest,
            body_required=False, description="No body, or no `loan_ids`: every loan is renewed that can be.",
            responses={200: (schemas.Renewals, "Per-item results: renewed, or refused with a `reason`"),
@@ -187,7 +188,7 @@ def my_renewals(body: schemas.RenewalRequest) -> Any:
 
 
 @patron_bp.get("/holds")
-@api_patron
+@api_patron_or_session
 @operation("My holds (cancelled ones stay listed for a few days)", tags=MINE,
            responses={200: (schemas.Holds, "The holds"), 404: NOT_BORROWER})
 def my_holds() -> Any:
@@ -195,7 +196,7 @@ def my_holds() -> Any:
 
 
 @patron_bp.post("/holds")
-@api_patron
+@api_patron_or_session
 @operation("Place a hold (pickup at my home branch unless chosen)", tags=MINE, body=schemas.HoldRequest, responses={
     201: (schemas.HoldPlaced, "Hold placed"), 404: NOT_BORROWER + ", no such title, item or branch",
     **HOLD_PROBLEMS})
@@ -204,7 +205,7 @@ def my_new_hold(body: schemas.HoldRequest) -> Any:
 
 
 @patron_bp.delete("/holds/<int:hold_id>")
-@api_patron
+@api_patron_or_session
 @operation("Cancel my hold (not one waiting for pickup: ask the library)", tags=MINE, responses={
     204: Reply("Cancelled"),
     409: refusals(schemas.PatronCancelRefused, schemas.PATRON_CANCEL_REASONS)})
@@ -217,10 +218,28 @@ def my_cancelled_hold(hold_id: int) -> Any:
     return Response(status=204)
 
 
+# Functions (session, record id) -> record key or None, added by a catalogue (circulation imports none).
+RECORD_RESOLVERS: list[Callable[[Any, int], str | None]] = []
+
+
+def add_record_resolver(resolver: Callable[[Any, int], str | None]) -> None:
+    if resolver not in RECORD_RESOLVERS:
+        RECORD_RESOLVERS.append(resolver)
+
+
+def _record_key(body: schemas.HoldRequest) -> str | None:
+    if body.record_id is None:
+        return body.record_key or None
+    key = next((k for resolve in RECORD_RESOLVERS if (k := resolve(db.session(), body.record_id))), None)
+    if key is None:
+        raise DomainError("not-found", 404, what="record", record_id=body.record_id)
+    return key
+
+
 def _place_hold(patron_id: int, body: schemas.HoldRequest, actor: Any) -> Any:
-    if not body.record_key and not body.item_barcode:
-        return validation_problem({"record_key": [_("Give record_key or item_barcode.")]})
-    result = service.place_hold(db.session(), patron_id=patron_id, record_key=body.record_key or None,
+    if not body.record_key and not body.item_barcode and body.record_id is None:
+        return validation_problem({"record_key": [_("Give record_key, item_barcode or record_id.")]})
+    result = service.place_hold(db.session(), patron_id=patron_id, record_key=_record_key(body),
                                 item_barcode=body.item_barcode or None, pickup_branch=body.pickup_branch or None,
                                 now=clock.now(), actor=actor)
     if result.hold is None:
@@ -231,7 +250,7 @@ def _place_hold(patron_id: int, body: schemas.HoldRequest, actor: Any) -> Any:
 
 
 @patron_bp.post("/payments")
-@api_patron
+@api_patron_or_session
 @gate.component("online_payment")
 @operation("Start paying my whole payable balance online; returns the payment page (href)", tags=PAYMENTS,
            responses={201: (schemas.PaymentStarted, "Go to href"), 404: NOT_BORROWER,
@@ -263,8 +282,11 @@ SIGNED = ("Called with Paytrail's signed `checkout-*` parameters and `signature`
 
 
 def _book(query: schemas.PaytrailQuery) -> service.BookingResult:
-    return service.book_online_payment(db.session(), query.params(), provider=provider_from_config(current_app.config),
-                                       now=clock.now())
+    result = service.book_online_payment(db.session(), query.params(),
+                                         provider=provider_from_config(current_app.config), now=clock.now())
+    if result.payment is not None and result.outcome in ("booked", "already_booked"):
+        service.enqueue_payment_receipt(db.session(), result.payment.id, now=clock.now())  # once: keyed
+    return result
 
 
 @bp.get("/payments/paytrail/callback")

@@ -81,7 +81,8 @@ def hold(line: HoldLine) -> schemas.AccountHold:
         hold_id=line.hold_id, record_key=line.record_key, title=line.title, state=line.state,
         queue_position=line.queue_position, pickup_branch=line.pickup_branch,
         pickup_branch_name=line.pickup_branch_name, last_pickup_day=line.last_pickup_day,
-        hold_identifier=line.hold_identifier, placed_at=line.placed_at, cancelled_at=line.cancelled_at)
+        hold_identifier=line.hold_identifier, placed_at=line.placed_at, cancelled_at=line.cancelled_at,
+        suspended_until=line.suspended_until)
 
 
 def fee(debit: OutstandingDebit) -> schemas.AccountFee:

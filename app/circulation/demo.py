@@ -87,6 +87,8 @@ def load_demo(session: Session, now: datetime) -> dict[str, int]:
             created["circulation items"] += 1
     for card, library, category, home, channels, guardian_card, loans in PATRONS:
         patron = session.scalar(select(Patron).where(Patron.card_number == card))
+        if patron is not None and library == "czech":
+            patron.language = "cs"  # the Czech library's patrons read Czech (its preset's language)
         if patron is None or session.get(PatronCirculation, patron.id) is not None:
             continue
         guardian = session.scalar(select(Patron.id).where(Patron.card_number == guardian_card)) if guardian_card else None

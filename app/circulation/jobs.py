@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.scheduler import Job
+from app.scheduler import Job, progress
 
 
 def circulation_nightly(app: Flask, sm: sessionmaker[Session], now: datetime) -> str:
@@ -14,7 +14,8 @@ def circulation_nightly(app: Flask, sm: sessionmaker[Session], now: datetime) ->
 
     batch_size = int(app.config.get("CIRCULATION_NIGHTLY_BATCH_SIZE", DEFAULT_BATCH_SIZE))
     workers = int(app.config.get("CIRCULATION_NIGHTLY_WORKERS", 0)) or None
-    return str(run_nightly(sm, now, batch_size=batch_size, workers=workers))
+    return str(run_nightly(sm, now, batch_size=batch_size, workers=workers,
+                           after_batch=lambda n: progress(f"notice batch {n} committed")))
 
 
 JOBS: list[Job] = [

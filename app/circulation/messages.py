@@ -14,10 +14,10 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from babel.dates import format_date
 from babel.numbers import format_currency
 
 from app.circulation.money import MINOR_UNIT_DIGITS, Money
+from app.i18n import format_day
 from app.notify.service import render_message
 
 _PLACEHOLDER = re.compile("\x00([a-z_]+)\x00")
@@ -25,7 +25,7 @@ _PLACEHOLDER = re.compile("\x00([a-z_]+)\x00")
 
 @lru_cache(maxsize=4096)
 def date_text(day: date, language: str) -> str:
-    return format_date(day, format="long", locale=_babel_locale(language))
+    return format_day(day, language, long=True)  # the site's one set of date formats (app/i18n.py)
 
 
 @lru_cache(maxsize=4096)

@@ -29,7 +29,7 @@ from app.db import Base, UTCDateTime
 
 LOAN_STATES = ("open", "returned", "lost")
 ITEM_STATES = ("available", "on_loan", "in_transit", "on_hold_shelf", "lost", "damaged", "withdrawn")
-HOLD_STATES = ("waiting", "in_transit", "ready", "collected", "expired", "cancelled")
+HOLD_STATES = ("waiting", "in_transit", "ready", "collected", "expired", "cancelled", "suspended")
 ACTIVE_HOLD_STATES = ("waiting", "in_transit", "ready")
 PAYMENT_STATES = ("pending", "paid", "failed")
 
@@ -174,6 +174,9 @@ class Hold(Base):
     last_pickup_day: Mapped[date | None] = mapped_column(Date)
     pickup_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hold_identifier: Mapped[str | None] = mapped_column(String(40))  # number or nickname [001]
+    # A "suspended" hold (Koha's suspend) keeps its place in the queue but is not filled; it waits again from
+    # this day (None: until the patron resumes it). Resumed by the nightly job.
+    suspended_until: Mapped[date | None] = mapped_column(Date)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(10))  # patron | library
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # collected, expired or cancelled
@@ -285,3 +288,10 @@ class Payment(Base):
     booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     actor: Mapped[str] = mapped_column(String(300), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# The desk's own tables (staff desk branch, desk notes) live in their module; imported here for the metadata.
+from app.circulation.desk.models import DeskNote, DeskStaffBranch  # noqa: E402,F401
+
+# Self-service's tables (SIP2 terminals, self-service hours and standing): imported here for the metadata.
+from app.circulation.sip2.models import SelfServiceBranch, SelfServicePatron, SipTerminal  # noqa: E402,F401

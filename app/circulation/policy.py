@@ -320,6 +320,8 @@ class Policy:
     # A lost item that turns up again: cancel the unpaid part of its replacement fee (True), or
     # keep charging it (False). Fines accrued until the loss was declared stay either way [001].
     lost_item_refund_on_return: bool = True
+    # The language the library's patrons read by default (pages, emails, notices): "fi", "cs" …
+    language: str = "fi"
 
     def __post_init__(self) -> None:
         if self.currency not in MINOR_UNIT_DIGITS:

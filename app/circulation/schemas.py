@@ -81,10 +81,11 @@ class CheckinRequest(Body):
 
 
 class HoldRequest(Body):
-    """Give ``record_key`` or ``item_barcode`` (of any copy of the title)."""
+    """Give ``record_key``, ``item_barcode`` (of any copy of the title) or ``record_id`` (a catalogue record)."""
 
     record_key: optional_text(Hold.record_key, "The title's record key") = None
     item_barcode: optional_text(Item.barcode, "A copy's barcode: holds its title") = None
+    record_id: Id | None = Field(None, description="A catalogue record (GET /api/v1/records): holds its title")
     pickup_branch: PickupBranch = None
 
 
@@ -205,12 +206,14 @@ class AccountHold(Answer):
     hold_id: int
     record_key: str
     title: str
-    state: Literal[(*ACTIVE_HOLD_STATES, "cancelled")]
+    state: Literal[(*ACTIVE_HOLD_STATES, "cancelled", "suspended")]
     queue_position: int | None = Field(description="1 = next in line; null once a copy is on its way or waiting")
     pickup_branch: str
     pickup_branch_name: str
     last_pickup_day: date | None
     hold_identifier: str | None = Field(description="The pickup-shelf identifier, when ready")
+    suspended_until: date | None = Field(None, description="A suspended hold waits again from this day "
+                                                           "(null: until resumed)")
     placed_at: Instant
     cancelled_at: Instant | None
 

@@ -8,7 +8,30 @@ modules; this module re-exports them so callers need only ``from app.circulation
 from __future__ import annotations
 
 from app.circulation.decisions import Decision
-from app.circulation.service_account import AccountSummary, HoldLine, LoanLine, patron_account_summary
+from app.circulation.service_account import (
+    AccountSummary,
+    Dependant,
+    FeeLine,
+    HoldLine,
+    LoanLine,
+    PaymentLine,
+    Profile,
+    act_for,
+    change_hold_pickup,
+    dependants,
+    enqueue_payment_receipt,
+    fee_lines,
+    library_of_patron,
+    patron_account_summary,
+    payment_history,
+    payment_of_patron,
+    pickup_branches,
+    profile_of,
+    resume_due_holds,
+    resume_hold,
+    suspend_hold,
+    update_contact,
+)
 from app.circulation.service_fees import (
     OutstandingDebit,
     currency_of,
@@ -76,4 +99,66 @@ __all__ = [
     "queue_position", "recompute_all_billing_bans", "recompute_billing_ban", "record_premises_ban",
     "renew_loan", "renew_loans", "responsible_person_decision", "revalidate_membership", "run_nightly",
     "set_notice_preferences", "start_online_payment", "waive_fee",
+    # the patron's pages (service_account)
+    "Dependant", "FeeLine", "PaymentLine", "Profile", "act_for", "change_hold_pickup", "dependants", "enqueue_payment_receipt",
+    "fee_lines",
+    "library_of_patron", "payment_history", "payment_of_patron", "pickup_branches", "profile_of", "resume_due_holds", "resume_hold", "suspend_hold", "update_contact",
+]
+
+# The circulation desk (app/circulation/service_desk.py).
+from app.circulation.service_desk import (  # noqa: E402
+    OVERRIDABLE,
+    DeskCheckout,
+    DeskPatron,
+    DeskPayment,
+    DeskReturn,
+    HoldsShelf,
+    PatronMatch,
+    add_note,
+    branch_ref,
+    clear_expired_holds,
+    desk_branch,
+    desk_branches,
+    desk_checkin,
+    desk_checkout,
+    desk_library,
+    desk_patron,
+    desk_pay,
+    find_patrons,
+    holds_shelf,
+    is_supervisor,
+    item_of_desk,
+    patron_in_library,
+    remove_note,
+    set_desk_branch,
+    set_item_status,
+    update_contact_at_desk,
+    write_off,
+)
+
+__all__ += [
+    "OVERRIDABLE", "DeskCheckout", "DeskPatron", "DeskPayment", "DeskReturn", "HoldsShelf", "PatronMatch", "add_note",
+    "branch_ref", "clear_expired_holds", "desk_branch", "desk_branches", "desk_checkin", "desk_checkout",
+    "desk_library", "desk_patron", "desk_pay", "find_patrons", "holds_shelf", "is_supervisor", "patron_in_library",
+    "remove_note", "set_desk_branch", "update_contact_at_desk", "write_off", "item_of_desk", "set_item_status",
+]
+
+# Self-service (issue 20): SIP2 terminals, self-service hours and standing, the self-service door.
+from app.circulation.service_selfservice import (  # noqa: E402
+    DoorDecision,
+    add_terminal,
+    authenticate_terminal,
+    block_card,
+    card_blocked,
+    door_check,
+    door_log,
+    set_branch_self_service,
+    set_patron_self_service,
+    set_terminal_enabled,
+    unblock_card,
+)
+
+__all__ += [
+    "DoorDecision", "add_terminal", "authenticate_terminal", "block_card", "card_blocked", "door_check", "door_log",
+    "set_branch_self_service", "set_patron_self_service", "set_terminal_enabled", "unblock_card",
 ]

@@ -189,7 +189,7 @@ def cancel_hold(session: Session, hold_id: int, *, by: str, now: datetime, actor
     hold = session.get(Hold, hold_id)
     if hold is None or (by == "patron" and hold.patron_id != patron_id):
         raise DomainError("not-found", 404, what="hold")
-    if hold.state not in ACTIVE_HOLD_STATES:
+    if hold.state not in (*ACTIVE_HOLD_STATES, "suspended"):  # a paused hold may be cancelled too
         return Decision.refuse("hold_not_active", state=hold.state)
     if by == "patron" and hold.state == "ready":
         return Decision.refuse("ready_hold_cancelled_by_library")

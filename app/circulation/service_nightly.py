@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.circulation.messages import MessageRenderer
 from app.circulation.models import Branch, CircLibrary, FeeEntry, Loan, PatronCirculation
 from app.circulation.money import Money
+from app.circulation.service_account import resume_due_holds
 from app.circulation.service_common import local_today, policy_of
 from app.circulation.service_fees import apply_ban_state, settle_referrals
 from app.circulation.service_holds import expire_holds, expired_hold_ids
@@ -63,6 +64,8 @@ def run_nightly(sm: sessionmaker[Session], now: datetime, *, batch_size: int = D
     for chunk in batches(hold_ids, batch_size):
         with sm.begin() as session:
             summary.holds_expired += expire_holds(session, chunk, now=now, actor=SYSTEM)
+    with sm.begin() as session:  # suspended holds whose day has come wait again (Koha's suspend)
+        resume_due_holds(session, now)
     with sm.begin() as session:
         summary.fines_accrued = accrue_fines(session, now)
     todays = {lib_id: local_today(policy_of(lib).timezone, now) for lib_id, lib in libraries.items()}

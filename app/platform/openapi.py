@@ -23,6 +23,8 @@ SCHEMES = {
                "description": "A staff API token (`flask --app app accounts token EMAIL`) or a patron's device "
                               "token (POST /api/v1/token)."},
     "cardPin": {"type": "http", "scheme": "basic", "description": "Library card number and PIN."},
+    "sipTerminal": {"type": "http", "scheme": "basic",
+                    "description": "A self-service terminal's name and password (`flask --app app sip2 terminals add`)."},
 }
 # What each kind of caller is, in the document's security schemes.
 AUTH_SCHEMES = {"staff": ("bearer",), "patron": ("bearer",), "reader": ("bearer", "cardPin"),

@@ -15,6 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat
 from stdnum.fi import hetu
 
+from app.accounts import identity
 from app.registration.models import ELIGIBILITY_BASES, FORMATS, LANGUAGES
 
 GUARDIAN_AGE_LIMIT = 15  # under 15: a guardian is responsible and consents
@@ -56,7 +57,7 @@ class IdentityCode:
     @property
     def masked(self) -> str:
         """Birth date and century sign, individual number hidden, check character shown: 010594Y***V."""
-        return self.value[:7] + "***" + self.value[10]
+        return identity.masked(self.value)
 
     def __repr__(self) -> str:  # tracebacks and debug output must never show the code
         return f"IdentityCode({self.masked})"

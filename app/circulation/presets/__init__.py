@@ -57,6 +57,7 @@ SECTION_KEYS = {
         "name",
         "currency",
         "timezone",
+        "language",
         "branches",
         "categories",
         "child_categories",
@@ -306,4 +307,5 @@ def _build_policy(data: Mapping[str, Any]) -> Policy:
         membership_revalidation_years=membership.get("revalidation_years"),
         responsible_person_min_age=membership.get("responsible_person_min_age", 18),
         lost_item_refund_on_return=lost_items.get("refund_on_return", True),
+        language=_text(library.get("language", "fi"), "library.language"),
     )
