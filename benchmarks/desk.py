@@ -27,17 +27,19 @@ from typing import Any
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-def make_app(url: str) -> Any:
+def make_app(url: str, **settings: Any) -> Any:
+    """The app on ``url`` with a fixed clock and no rate limits (the SIP2 benchmark uses it too)."""
     from app import create_app, db
 
     app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "bench", "FAKE_NOW": NOW.isoformat(),
-                      "RATELIMIT_ENABLED": False, "DATABASE_POOL_SIZE": 40})
+                      "RATELIMIT_ENABLED": False, "DATABASE_POOL_SIZE": 40, **settings})
     db.create_schema(app)
     return app
 
 
-def build(app: Any, desks: int) -> tuple[list[tuple[str, str]], str]:
-    """One (card, barcode) pair per desk, and a staff token of a desk clerk (role circulation)."""
+def build(app: Any, desks: int, *, roles: tuple[str, ...] = ("circulation",), card_prefix: str = "31",
+          barcode_prefix: str = "D") -> tuple[list[tuple[str, str]], str]:
+    """Lumme's Mikkeli branch, one (card, barcode) pair per desk, and a staff token with ``roles``."""
     from app import db
     from app.accounts import service as accounts
     from app.circulation import service
@@ -51,17 +53,17 @@ def build(app: Any, desks: int) -> tuple[list[tuple[str, str]], str]:
                                      weekly={d: "08:00-20:00" for d in ("mon", "tue", "wed", "thu", "fri")},
                                      closed_dates=[], now=NOW, actor="bench")
         staff = accounts.create_staff_user(s, email="desk-bench@kuulo.test", name="Desk bench",
-                                           password="bench-password-1", roles=["circulation"], library=None, now=NOW,
+                                           password="bench-password-1", roles=list(roles), library=None, now=NOW,
                                            actor="bench")
         raw, _tok = accounts.issue_token(s, now=NOW, days=1, staff=staff, name="desk-bench")
         for i in range(desks):
-            card = f"31{i:08d}"
+            card = f"{card_prefix}{i:08d}"
             patron = accounts.create_patron(s, name=f"Desk bench {i}", now=NOW, actor="bench", card_number=card)
             service.enrol_patron(s, patron_id=patron.id, library_code="lumme", category="adult",
                                  home_branch="mikkeli", notice_channels=[], postal_address="", now=NOW,
                                  actor="bench", card_expires_on=date(2030, 1, 1))
-            barcode = f"D{i:06d}"
-            service.add_item(s, library_code="lumme", barcode=barcode, record_key=f"desk-bench:{i}",
+            barcode = f"{barcode_prefix}{i:06d}"
+            service.add_item(s, library_code="lumme", barcode=barcode, record_key=f"bench:{barcode}",
                              title=f"Book {i}", material_type="book", home_branch="mikkeli",
                              replacement_price=Money(1000, "EUR"), now=NOW)
             pairs.append((card, barcode))

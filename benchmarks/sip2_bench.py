@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -28,45 +28,21 @@ STAMP = "20261123    120000"
 
 
 def make_app(url: str) -> Any:
-    from app import create_app, db
+    from benchmarks import desk
 
-    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "bench", "FAKE_NOW": NOW.isoformat(),
-                      "RATELIMIT_ENABLED": False, "SIP2_WORKERS": 8})
-    db.create_schema(app)
-    return app
+    return desk.make_app(url, SIP2_WORKERS=8)
 
 
 def build(app: Any, n: int) -> tuple[list[tuple[str, str]], str]:
-    """n (card, barcode) pairs for SIP2 and n for HTTP, the kiosk, and a staff token."""
+    """n (card, barcode) pairs for SIP2 and n for HTTP (the desk benchmark's world), the kiosk, and a staff token."""
     from app import db
-    from app.accounts import service as accounts
-    from app.circulation import service
     from app.circulation import service_selfservice as selfservice
-    from app.circulation.money import Money
+    from benchmarks import desk
 
-    pairs = []
+    pairs, raw = desk.build(app, 2 * n, roles=("librarian",), card_prefix="30", barcode_prefix="B")
     with app.app_context(), db.get_sessionmaker(app).begin() as s:
-        service.create_library(s, code="lumme", name="Lumme", preset="lumme", now=NOW)
-        branch = service.add_branch(s, library_code="lumme", code="mikkeli", name="Mikkeli")
-        service.add_calendar_version(s, branch_id=branch.id, valid_from=date(2020, 1, 1),
-                                     weekly={d: "08:00-20:00" for d in ("mon", "tue", "wed", "thu", "fri")},
-                                     closed_dates=[], now=NOW, actor="bench")
-        staff = accounts.create_staff_user(s, email="bench@kuulo.test", name="Bench", password="bench-password-1",
-                                           roles=["librarian"], library=None, now=NOW, actor="bench")
-        raw, _tok = accounts.issue_token(s, now=NOW, days=1, staff=staff, name="bench")
         selfservice.add_terminal(s, name="bench-kiosk", password="bench-password-1", branch="lumme/mikkeli", now=NOW,
                                  actor="bench")
-        for i in range(2 * n):
-            card = f"30{i:08d}"
-            patron = accounts.create_patron(s, name=f"Bench {i}", now=NOW, actor="bench", card_number=card)
-            service.enrol_patron(s, patron_id=patron.id, library_code="lumme", category="adult",
-                                 home_branch="mikkeli", notice_channels=[], postal_address="", now=NOW,
-                                 actor="bench", card_expires_on=date(2030, 1, 1))
-            barcode = f"B{i:06d}"
-            service.add_item(s, library_code="lumme", barcode=barcode, record_key=f"bench:{i}", title=f"Book {i}",
-                             material_type="book", home_branch="mikkeli", replacement_price=Money(1000, "EUR"),
-                             now=NOW)
-            pairs.append((card, barcode))
     return pairs, raw
 
 
