@@ -78,13 +78,26 @@ def _format_language(language: str | None) -> str:
     return language if language in FORMAT_LOCALES else "en"
 
 
-def format_day(value: date | None, language: str | None = None, *, long: bool = False) -> str:
-    """A calendar day (a datetime is first moved into the site's time zone); "" for None."""
+def format_day(value: date | None, language: str | None = None, *, long: bool = False,
+               weekday: bool = False) -> str:
+    """A calendar day (a datetime is first moved into the site's time zone); "" for None. ``weekday``
+    puts the day's name first ("tiistai 3.12.2026"), for announcements people plan around."""
     if not isinstance(value, date):
         return ""
     if isinstance(value, datetime):
         value = _local(value).date()
-    return babel_date(value, "long" if long else "medium", locale=FORMAT_LOCALES[_format_language(language)])
+    locale = FORMAT_LOCALES[_format_language(language)]
+    text = babel_date(value, "long" if long else "medium", locale=locale)
+    return f"{babel_date(value, 'EEEE', locale=locale)} {text}" if weekday else text
+
+
+def format_month(value: date | None, language: str | None = None) -> str:
+    """A month and its year ("joulukuu 2026"), as a heading of a list grouped by month."""
+    if not isinstance(value, date):
+        return ""
+    if isinstance(value, datetime):
+        value = _local(value).date()
+    return babel_date(value, "LLLL yyyy", locale=FORMAT_LOCALES[_format_language(language)])
 
 
 def format_clock(value: datetime | None, language: str | None = None) -> str:
@@ -94,12 +107,14 @@ def format_clock(value: datetime | None, language: str | None = None) -> str:
     return babel_time(_local(value), "short", locale=FORMAT_LOCALES[_format_language(language)])
 
 
-def format_moment(value: datetime | None, language: str | None = None, *, long: bool = False) -> str:
+def format_moment(value: datetime | None, language: str | None = None, *, long: bool = False,
+                  weekday: bool = False) -> str:
     """A day and a time of day in the site's time zone, without the zone's name."""
     if not isinstance(value, datetime):
         return ""
     code = _format_language(language)
-    return MOMENT_JOINERS[code].format(day=format_day(value, code, long=long), time=format_clock(value, code))
+    return MOMENT_JOINERS[code].format(day=format_day(value, code, long=long, weekday=weekday),
+                                       time=format_clock(value, code))
 
 
 def _local(value: datetime) -> datetime:

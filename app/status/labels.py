@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_datetime
-from flask_babel import get_locale, get_timezone
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
+
+from app.i18n import format_clock, format_day, format_moment, format_month
 
 MAINTENANCE_STATES = {
     "scheduled": _l("Scheduled"), "in_progress": _l("In progress"), "verifying": _l("Verifying"),
@@ -77,15 +78,6 @@ ICONS = {code: Markup('<svg class="status-svg" viewBox="0 0 16 16" width="16" he
          for code, shape in _ICON_SHAPES.items()}
 
 # Date patterns per language (CLDR); times are shown in the library's time zone (BABEL_DEFAULT_TIMEZONE).
-PATTERNS = {
-    "fi": {"when": "EEEE d.M.yyyy 'klo' H.mm", "clock": "H.mm", "day": "EEEE d.M.yyyy", "month": "LLLL yyyy"},
-    "sv": {"when": "EEEE d MMMM yyyy 'kl.' HH.mm", "clock": "HH.mm", "day": "EEEE d MMMM yyyy",
-           "month": "LLLL yyyy"},
-    "en": {"when": "EEEE d MMMM yyyy 'at' HH:mm", "clock": "HH:mm", "day": "EEEE d MMMM yyyy",
-           "month": "LLLL yyyy"},
-}
-
-
 def update_text(update: Any) -> str:
     """An update's text for feeds and JSON; a cancelled break's says "Cancelled" (its Statuspage status
     stays "completed")."""
@@ -96,15 +88,23 @@ def update_text(update: Any) -> str:
 
 
 def _language() -> str:
+    """The reader's language among the status texts' languages (fi, sv, en; others read English)."""
     locale = get_locale()
-    return locale.language if locale and locale.language in PATTERNS else "en"
+    return locale.language if locale and locale.language in ("fi", "sv", "en") else "en"
 
 
 def when(value: datetime | None, kind: str = "when") -> str:
+    """A moment of the status page in the site's one set of formats (app/i18n.py), with the weekday where
+    people plan around it: "when" (day and time), "day", "clock" or "month"."""
     if not isinstance(value, datetime):
         return ""
-    language = _language()
-    return format_datetime(value, PATTERNS[language][kind], tzinfo=get_timezone(), locale=language)
+    if kind == "clock":
+        return format_clock(value)
+    if kind == "month":
+        return format_month(value)
+    if kind == "day":
+        return format_day(value, weekday=True)
+    return format_moment(value, weekday=True)
 
 
 def language_name(code: str) -> str:

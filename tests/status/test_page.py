@@ -16,6 +16,15 @@ def test_the_page_speaks_the_readers_language(client, lang):
     assert resp.text.count("<h1") == 1 and resp.headers["Vary"] == "Accept-Language, Cookie"
 
 
+@pytest.mark.parametrize("lang, situation", [
+    ("fi", "Tilanne maanantaina 23.11.2026 klo 12.00."), ("en", "Situation on Monday 23 Nov 2026, 12:00."),
+    ("sv", "måndag 23 nov. 2026 kl. 12:00"), ("cs", "pondělí 23. 11. 2026 12:00")])
+def test_dates_use_the_sites_one_set_of_formats_with_the_weekday(client, lang, situation):
+    html = client.get("/status", query_string={"lang": lang}).text
+    assert situation in html
+    assert "AM" not in html and "Eastern European" not in html and "11/23/26" not in html
+
+
 def test_states_are_words_next_to_decorative_icons(app, client, sm, now):
     incident(app, sm, now, {"search": "partial_outage"})
     html = client.get("/status").text
