@@ -9,8 +9,13 @@ config = context.config
 
 
 def not_full_text_index(name, type_, parent_names):  # noqa: ANN001, ANN201
-    """SQLite FTS5 tables (``*_fts``) and their shadow tables are made by migrations, not models."""
-    return not (type_ == "table" and name and re.search(r"_fts(_|$)", name))
+    """The full-text search structures are made by migrations, not models: SQLite's FTS5 tables (``*_fts``)
+    with their shadow tables, and PostgreSQL's GIN expression indexes (``ix_*_fts_<configuration>``)."""
+    if type_ == "table":
+        return not (name and re.search(r"_fts(_|$)", name))
+    if type_ == "index":
+        return not (name and re.search(r"_fts_[a-z]+$", name))
+    return True
 
 
 engine = config.attributes["engine"]

@@ -47,8 +47,10 @@ def config() -> Any:
     })
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def demo_app(tmp_path_factory) -> Iterator[Any]:
+    """A fresh demo per caller: the staff run may announce breaks through the status management API, which
+    would close the patron's operations."""
     from app.demo import load_demo
 
     root = tmp_path_factory.mktemp("conformance")
@@ -63,7 +65,7 @@ def demo_app(tmp_path_factory) -> Iterator[Any]:
     db.engine(application).dispose()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture()
 def api_schema(demo_app) -> Any:
     return schemathesis.openapi.from_wsgi("/api/openapi.json", demo_app, config=config())
 

@@ -23,6 +23,7 @@ from app.institutions.models import INSTITUTION_TYPES, STATES
 bp = Blueprint("institutions_review", __name__, url_prefix="/staff/institutions")
 REVIEWER = "reviewer"
 PERIODS = (7, 30, 90, 365)
+PAGE_SIZE = 100
 
 
 def _filters() -> review_queue.QueueFilters:
@@ -40,8 +41,12 @@ def _filters() -> review_queue.QueueFilters:
 def queue() -> Any:
     filters, target = _filters(), web.settings().target_business_days
     rows = review_queue.queue(db.session(), filters, now=clock.now(), target=target)
-    return render_template("institutions/queue.html", rows=rows, filters=filters, target=target, texts=texts,
-                           states=STATES, types=INSTITUTION_TYPES, now=clock.now())
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]  # a national queue has thousands: render one page
+    return render_template("institutions/queue.html", rows=shown, total=len(rows), page=page, pages=pages,
+                           args={k: v for k, v in request.args.items() if k != "page"}, filters=filters,
+                           target=target, texts=texts, states=STATES, types=INSTITUTION_TYPES, now=clock.now())
 
 
 @bp.get("/applications/<int:application_id>")

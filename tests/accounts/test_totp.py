@@ -90,6 +90,7 @@ def test_an_admin_resets_the_second_factor_and_the_cli_too(app, client, sm, now)
     with sm.begin() as s:
         uid = s.scalar(select(StaffUser.id).where(StaffUser.email == EMAIL))
     admin = app.test_client()
+    admin.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     factories.login_staff(admin, "admin@test.kuulo")
     resp = admin.post(f"/staff/admin/users/{uid}/reset-totp", follow_redirects=True)
     assert "The second factor is removed" in resp.text

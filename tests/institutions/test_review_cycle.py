@@ -259,3 +259,19 @@ def test_admins_keep_canned_replies_and_a_reviewer_sends_one_in_the_applicants_l
     admin.post(f"/staff/institutions/replies/{reply_id}", data={**form, "active": ""})
     assert "Suostumus puuttuu" not in post(reviewer, application_id, "claim").text
     assert reviewer.get("/staff/institutions/replies").status_code == 403
+
+
+def test_a_long_queue_is_shown_a_page_at_a_time(app, client, sm, now, monkeypatch):
+    from app.institutions import review_views
+
+    monkeypatch.setattr(review_views, "PAGE_SIZE", 2)
+    for n in range(5):
+        assert client.post("/institutions/apply", data=helpers.form_data(name=f"Koulu {n}", business_id=(
+            "7654321-2", "2345678-0", "1000001-2", "1000002-0", "1000003-9")[n])).status_code == 302
+    helpers.reviewer(sm, now)
+    reviewer = staff_client(app, "reviewer@test.kuulo")
+    first = reviewer.get("/staff/institutions/applications", query_string={"type": "school"}).text
+    assert "5 applications, page 1 of 3" in first and first.count("L-00000") == 2
+    assert "page=2" in first and "type=school" in first and 'rel="prev"' not in first
+    last = reviewer.get("/staff/institutions/applications", query_string={"page": "9"}).text
+    assert "page 3 of 3" in last and last.count("L-00000") == 1 and 'rel="next"' not in last

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import chromium_browser, live_server, login_state, make_context  # noqa: F401
 from tests.browser.support import axe_check, login_patron, set_language
 
 SVEN = "2000000002"  # OUTI, home branch Oulun pääkirjasto; the demo's Kalevala (subject "mytologia") is there
 
 
 @pytest.mark.browser
-def test_search_open_record_and_place_a_hold(make_context):  # noqa: F811 - the browser fixture, imported
+def test_search_open_record_and_place_a_hold(make_context):
     page = make_context().new_page()
     page.goto("/catalogue")
     axe_check(page)
