@@ -371,27 +371,35 @@ def save_contact() -> Any:
 def save_notices() -> Any:
     data = service.profile_of(db.session(), current_user.id)
     form = _notice_form(data, request.form)
-    valid = form.validate_on_submit() and is_storable(form.hold_nickname.data or "")
-    days = form.advance_notice_days.data
-    if valid and days is not None and (data.advance_notice_range is None
-                                       or not data.advance_notice_range[0] <= days <= data.advance_notice_range[1]):
-        low, high = data.advance_notice_range or (0, 0)
-        form.advance_notice_days.errors = [
-            _("Your library sends no due-date reminders you can choose.") if data.advance_notice_range is None
-            else _("Choose a number from %(low)s to %(high)s.", low=low, high=high)]
-        valid = False
-    if not valid:
+    if not form.validate_on_submit() or not is_storable(form.hold_nickname.data or ""):
         if not form.errors:
             form.hold_nickname.errors = [_("The text holds a character that cannot be saved.")]
-        return _profile_page(data, forms.ContactForm(formdata=None, email=data.email, phone=data.phone), form), 400
+        return _notices_refused(data, form)
+    days = form.advance_notice_days.data
     channels = [code for code, name in CHANNELS if getattr(form, name).data]
-    service.set_notice_preferences(db.session(), current_user.id, now=clock.now(), actor=current_user,
-                                   notice_channels=channels, advance_notice_days=days,
-                                   clear_advance_notice=days is None, receipts_by_email=form.receipts_by_email.data,
-                                   hold_nickname=form.hold_nickname.data or "")
+    try:  # the service knows the preset's range of reminder days; the page only words its refusal
+        service.set_notice_preferences(db.session(), current_user.id, now=clock.now(), actor=current_user,
+                                       notice_channels=channels, advance_notice_days=days,
+                                       clear_advance_notice=days is None,
+                                       receipts_by_email=form.receipts_by_email.data,
+                                       hold_nickname=form.hold_nickname.data or "")
+    except DomainError as err:
+        if err.code != "advance-notice-days-invalid":
+            raise
+        db.session().rollback()
+        allowed = err.params.get("allowed") or []
+        form.advance_notice_days.errors = [
+            _("Choose a number from %(low)s to %(high)s.", low=allowed[0], high=allowed[1]) if allowed
+            else _("Your library sends no due-date reminders you can choose.")]
+        return _notices_refused(data, form)
     db.session().commit()
     flash(_("Your notice settings are saved."), "success")
     return redirect(url_for(".profile"))
+
+
+def _notices_refused(data: Any, form: Any) -> Any:
+    """The profile page again with the notice form's errors (the contact form as stored)."""
+    return _profile_page(data, forms.ContactForm(formdata=None, email=data.email, phone=data.phone), form), 400
 
 
 # -- cards ---------------------------------------------------------------------------------------
