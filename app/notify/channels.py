@@ -11,6 +11,7 @@ import smtplib
 import ssl
 import sys
 import tempfile
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -73,10 +74,23 @@ def build_email(config: dict, message: OutboxMessage) -> EmailMessage:
 
 class SmtpEmail:
     """SMTP, plain, with STARTTLS (``SMTP_STARTTLS``) or with implicit TLS (``SMTP_SSL``, port 465); TLS
-    verifies the server's certificate against the system's CAs (``SSL_CERT_FILE`` names another bundle)."""
+    verifies the server's certificate against the system's CAs (``SSL_CERT_FILE`` names another bundle).
+
+    One delivery run keeps one connection open for all its messages (``close`` ends it): opening a
+    connection, TLS and the login cost more than sending a message. A connection the server closed
+    between two messages is opened again for the next; any other failure drops it."""
 
     def __init__(self, config: dict) -> None:
         self.config = config
+        self._local = threading.local()  # one connection per thread: runs may share a channel
+
+    @property
+    def _smtp(self) -> smtplib.SMTP | None:
+        return getattr(self._local, "smtp", None)
+
+    @_smtp.setter
+    def _smtp(self, smtp: smtplib.SMTP | None) -> None:
+        self._local.smtp = smtp
 
     def build(self, message: OutboxMessage) -> EmailMessage:
         return build_email(self.config, message)
@@ -88,23 +102,57 @@ class SmtpEmail:
             return smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
         return smtplib.SMTP(host, port, timeout=timeout)
 
-    def send(self, message: OutboxMessage, confirm: Confirm) -> None:
-        c = self.config
-        timeout = float(c["SMTP_TIMEOUT_SECONDS"])
-        try:
-            with self._connect() as smtp:
+    def _session(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            c = self.config
+            smtp = self._connect()
+            try:
                 smtp.ehlo_or_helo_if_needed()
                 if c.get("SMTP_STARTTLS") and not c.get("SMTP_SSL"):
                     smtp.starttls(context=ssl.create_default_context())
                 if c.get("SMTP_USERNAME"):
                     smtp.login(c["SMTP_USERNAME"], c["SMTP_PASSWORD"])
-                mail = self.build(message)
-                # The hand-over (MAIL, RCPT, DATA, the content, the server's answer) takes at most six
-                # timeouts; the lease must outlast it, or a successor might send while we still are.
-                if not confirm(timedelta(seconds=6 * timeout)):
-                    raise ClaimLost()
+            except BaseException:
+                smtp.close()
+                raise
+            self._smtp = smtp
+        return self._smtp
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    def close(self) -> None:
+        """End the run's connection politely (QUIT)."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+    def send(self, message: OutboxMessage, confirm: Confirm) -> None:
+        timeout = float(self.config["SMTP_TIMEOUT_SECONDS"])
+        try:
+            reused = self._smtp is not None
+            smtp = self._session()
+            mail = self.build(message)
+            # The hand-over (MAIL, RCPT, DATA, the content, the server's answer) takes at most six
+            # timeouts; the lease must outlast it, or a successor might send while we still are.
+            if not confirm(timedelta(seconds=6 * timeout)):
+                raise ClaimLost()
+            try:
                 smtp.send_message(mail)
+            except smtplib.SMTPServerDisconnected:
+                if not reused:
+                    raise
+                # The server closed the kept connection between two messages (its idle timeout): it
+                # accepted nothing of this one, so it goes once more on a new connection.
+                self._drop()
+                self._session().send_message(mail)
         except (OSError, smtplib.SMTPException) as exc:
+            self._drop()
             raise DeliveryError(_describe(exc)) from exc
 
 

@@ -29,7 +29,12 @@ log = logging.getLogger("kuulo.notify")
 # Short: a message whose sender died waits this long before another run takes it over. A channel asks
 # for longer right before its hand-over when that may take longer (SMTP: six of its timeouts).
 LEASE = timedelta(minutes=2)
-BATCH = 100
+BATCH = 100  # claimed per statement by claim_due's callers that take many
+# One run sends until nothing is due, at most this many messages or this long (the job runs every minute;
+# its lock keeps two runs apart): a night's notices for a whole country leave in minutes, not hours.
+RUN_MESSAGES = 20_000
+CLAIM = 20  # messages claimed per transaction
+RUN_SECONDS = 50.0
 SENT_CHANNELS = ("email", "sms")
 PROGRESS_EVERY = 20  # a progress line (``jobs run-once``) every this many messages
 
@@ -97,32 +102,65 @@ def run_clock(now: datetime) -> Callable[[], datetime]:
 
 def deliver_outbox(sm: sessionmaker[Session], now: datetime, channels: dict[str, Channel],
                    max_attempts: int = 8, backoff_seconds: int = 60, *, lease: timedelta = LEASE,
-                   clock: Callable[[], datetime] | None = None, owner: str = "") -> dict[str, int]:
-    """Send due email and SMS, one claimed message at a time, up to ``BATCH`` of them. ``clock`` tells
-    the time as the run goes on (default: ``run_clock(now)``)."""
+                   clock: Callable[[], datetime] | None = None, owner: str = "",
+                   max_messages: int = RUN_MESSAGES, max_seconds: float = RUN_SECONDS) -> dict[str, int]:
+    """Send due email and SMS until none is due or ``max_messages`` or ``max_seconds`` is reached.
+    ``clock`` tells the time as the run goes on (default: ``run_clock(now)``).
+
+    Messages are claimed ``CLAIM`` at a time (one transaction) under one lease; before each hand-over the
+    run makes sure it still holds the message — from the lease it took when that leaves time enough for
+    the hand-over, else by extending it in the database (only the holder can: a message being sent can't
+    be cancelled or retried by staff, and a successor takes it over only after its lease ran out). What a
+    run claimed but did not reach is given back at its end. The channels' connections (SMTP) are kept
+    for the run and closed at its end."""
     clock = clock or run_clock(now)
     owner = owner or new_owner()
     from app.scheduler import progress
 
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    for handled in range(BATCH):
-        if handled and handled % PROGRESS_EVERY == 0:
-            progress(f"{handled} messages handled: {counts['sent']} sent, {counts['retry']} to retry, "
-                     f"{counts['failed']} failed")
-        t = clock()
-        with sm.begin() as session:
-            claimed = claim_due(session, t, 1, owner=owner, lease=lease)
-            message = session.get(OutboxMessage, claimed[0]) if claimed else None
-        if message is None:
-            break
-        outcome = _deliver_one(sm, message, owner, channels, lease, clock, max_attempts, backoff_seconds)
-        if outcome:
-            counts[outcome] += 1
+    started = time.monotonic()
+    claimed: list[OutboxMessage] = []
+    held_until = now
+    try:
+        for handled in range(max_messages):
+            if handled and handled % PROGRESS_EVERY == 0:
+                progress(f"{handled} messages handled: {counts['sent']} sent, {counts['retry']} to retry, "
+                         f"{counts['failed']} failed")
+                if time.monotonic() - started > max_seconds:
+                    break
+            if not claimed:
+                t = clock()
+                with sm.begin() as session:
+                    ids = claim_due(session, t, min(CLAIM, max_messages - handled), owner=owner, lease=lease)
+                    claimed = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                                                   .order_by(OutboxMessage.id))) if ids else []
+                held_until = t + lease
+            if not claimed:
+                break
+            message = claimed.pop(0)
+            outcome = _deliver_one(sm, message, owner, channels, lease, clock, max_attempts, backoff_seconds,
+                                   held_until)
+            if outcome:
+                counts[outcome] += 1
+    finally:
+        if claimed:  # claimed but not reached: due again at once, the claim not counted as an attempt
+            with sm.begin() as session:
+                session.execute(update(OutboxMessage)
+                                .where(OutboxMessage.id.in_([m.id for m in claimed]),
+                                       OutboxMessage.lease_owner == owner, OutboxMessage.status == "sending")
+                                .values(status="pending", lease_owner="", lease_until=None,
+                                        attempts=OutboxMessage.attempts - 1)
+                                .execution_options(synchronize_session=False))
+        for channel in channels.values():
+            close = getattr(channel, "close", None)
+            if close is not None:
+                close()
     return counts
 
 
 def _deliver_one(sm: sessionmaker[Session], message: OutboxMessage, owner: str, channels: dict[str, Channel],
-                 lease: timedelta, clock: Callable[[], datetime], max_attempts: int, backoff_seconds: int) -> str:
+                 lease: timedelta, clock: Callable[[], datetime], max_attempts: int, backoff_seconds: int,
+                 held_until: datetime) -> str:
     """Send one claimed message; what this run did with it: "sent", "retry", "failed", or "" (taken over
     before the hand-over, so not sent here)."""
     if message.attempts > max_attempts:  # its senders died mid-send each time: stop trying
@@ -130,8 +168,12 @@ def _deliver_one(sm: sessionmaker[Session], message: OutboxMessage, owner: str, 
         outcome = "failed"
     else:
         try:
-            channels[message.channel].send(
-                message, lambda hold: _while_held(sm, message.id, owner, lease_until=clock() + max(lease, hold)))
+            def still_held(hold: timedelta) -> bool:
+                if clock() + hold <= held_until:
+                    return True  # the claim's own lease outlasts the hand-over
+                return _while_held(sm, message.id, owner, lease_until=clock() + max(lease, hold))
+
+            channels[message.channel].send(message, still_held)
         except ClaimLost:
             log.warning("outbox message %s: taken over by another sender before the hand-over; not sent by "
                         "this one", message.id)

@@ -1,6 +1,7 @@
 """The outbox: one row per logical message; delivered over real SMTP; survives an SMTP outage."""
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -121,3 +122,81 @@ def test_letters_wait_for_staff_to_print(client, app, sm, now):
         letter_id = s.scalar(select(OutboxMessage.id))
     client.post("/staff/letters/printed", data={"letter": str(letter_id)})
     assert "No letters wait" in client.get("/staff/letters").text
+
+
+def test_one_run_sends_a_whole_backlog_over_one_connection(app, sm, now, smtp):
+    """A night's notices do not wait a minute per hundred: one run sends them all, on one SMTP connection."""
+    connections = []
+    real_connect = smtplib.SMTP.connect
+
+    def counting_connect(self, *args, **kwargs):
+        connections.append(args)
+        return real_connect(self, *args, **kwargs)
+
+    with app.app_context(), sm.begin() as s:
+        for n in range(150):  # more than one run sent before (100)
+            notify.enqueue(s, key=f"backlog:{n}", channel="email", recipient=f"p{n}@example.test",
+                           template="reset_link", language="fi", context=CONTEXT, now=now)
+    smtplib.SMTP.connect = counting_connect
+    try:
+        counts = deliver_outbox(sm, now, channels_for({**app.config, "SMTP_PORT": smtp.port}))
+    finally:
+        smtplib.SMTP.connect = real_connect
+    assert counts == {"sent": 150, "retry": 0, "failed": 0}
+    assert len(smtp.messages) == 150 and len(connections) == 1
+    assert {m["To"] for m in smtp.messages} == {f"p{n}@example.test" for n in range(150)}
+
+
+def test_a_run_stops_at_its_limit_and_the_next_run_goes_on(app, sm, now, smtp):
+    with app.app_context(), sm.begin() as s:
+        for n in range(5):
+            notify.enqueue(s, key=f"limit:{n}", channel="email", recipient=f"p{n}@example.test",
+                           template="reset_link", language="fi", context=CONTEXT, now=now)
+    up = {**app.config, "SMTP_PORT": smtp.port}
+    assert deliver_outbox(sm, now, channels_for(up), max_messages=3)["sent"] == 3
+    assert deliver_outbox(sm, now, channels_for(up))["sent"] == 2
+    assert len(smtp.messages) == 5
+
+
+def test_a_connection_the_server_closed_between_messages_is_opened_again(app, sm, now, smtp):
+    """The SMTP server's idle timeout closes the kept connection: the next message goes on a new one, once."""
+    from app.notify.channels import SmtpEmail
+
+    with app.app_context():
+        enqueue(sm, now, "idle:1")
+        enqueue(sm, now, "idle:2")
+    channel = SmtpEmail({**app.config, "SMTP_PORT": smtp.port})
+    with sm.begin() as s:
+        first, second = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    channel.send(first, lambda hold: True)
+    channel._smtp.sock.close()  # the server's side went away (as after its idle timeout)
+    channel.send(second, lambda hold: True)
+    channel.close()
+    assert sorted(m["Message-ID"] for m in smtp.messages) == sorted(
+        {m["Message-ID"] for m in smtp.messages}) and len(smtp.messages) == 2
+
+
+def test_messages_a_broken_run_claimed_but_did_not_reach_are_due_again_at_once(app, sm, now, smtp):
+    import pytest
+
+    with app.app_context(), sm.begin() as s:
+        for n in range(5):
+            notify.enqueue(s, key=f"broken:{n}", channel="email", recipient=f"p{n}@example.test",
+                           template="reset_link", language="fi", context=CONTEXT, now=now)
+    channels = channels_for({**app.config, "SMTP_PORT": smtp.port})
+    real_send, calls = channels["email"].send, []
+
+    def send_then_break(message, confirm):
+        calls.append(message.id)
+        if len(calls) == 2:
+            raise RuntimeError("the process is going down")
+        return real_send(message, confirm)
+
+    channels["email"].send = send_then_break
+    with pytest.raises(RuntimeError):
+        deliver_outbox(sm, now, channels)
+    with sm.begin() as s:
+        states = [(m.status, m.attempts) for m in s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    # the sent one, the one in hand when it broke (its lease runs out first), and three never reached
+    assert states == [("sent", 1), ("sending", 1), ("pending", 0), ("pending", 0), ("pending", 0)]
+    assert deliver_outbox(sm, now, channels_for({**app.config, "SMTP_PORT": smtp.port}))["sent"] == 3
