@@ -3,6 +3,8 @@ Each case measures a request with a little data and again with more; the counts 
 request of each pair warms caches, so both measured requests run warm)."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from app.institutions.models import InstitutionApplication
@@ -80,3 +82,43 @@ def test_the_reader_apps_poll_reads_a_fixed_number_of_statements(app, client, sm
     many = statements_of(app, poll)
     assert many == few, (few, many)
     assert few <= 3  # the token, the loans with their books, and the token's use
+
+
+def test_the_status_page_reads_a_fixed_number_of_statements(app, client, sm, now):
+    from tests.status import helpers as status
+
+    app.config["STATUS_CACHE_SECONDS"] = 0  # every request renders the page: its own statements are counted
+    status.maintenance(app, sm, now)
+    status.incident(app, sm, now, {"reader_apps": "degraded_performance"})
+
+    def page():
+        return client.get("/status")
+
+    page()
+    few = statements_of(app, page)
+    for n in range(4):
+        status.maintenance(app, sm, now, starts_in=timedelta(days=22 + n))
+        status.incident(app, sm, now, {"web_library": "partial_outage"})
+    many = statements_of(app, page)
+    assert many == few, (few, many)
+    assert page().get_data(as_text=True).count("Login problems") >= 5  # the page shows what was added
+
+
+def test_the_staff_audiobook_catalogue_reads_a_fixed_number_of_statements(app, client, sm, now):
+    from tests.lending.conftest import M4B_BOOK, MP3_BOOK, ingest_path
+
+    with sm.begin() as s:
+        factories.staff(s, now, "producer", email="producer@test.kuulo")
+    factories.login_staff(client, "producer@test.kuulo")
+    ingest_path(app, MP3_BOOK, "urn:count:1")
+
+    def page():
+        return client.get("/staff/audiobooks")
+
+    page()
+    few = statements_of(app, page)
+    ingest_path(app, M4B_BOOK, "urn:count:2")
+    ingest_path(app, MP3_BOOK, "urn:count:3")
+    many = statements_of(app, page)
+    assert many == few, (few, many)
+    assert page().get_data(as_text=True).count("/staff/audiobooks/") >= 3  # one row (with its actions) per book
