@@ -107,7 +107,10 @@ def prepare(tmp: Path, env: dict[str, str]) -> dict[str, Any]:
 
 
 def start_gunicorn(port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--workers", str(workers), "--threads", str(threads),
+    # --config /dev/null: not the deployment's gunicorn.conf.py, whose access log would be written for every
+    # request of both sides (thousands of lines a second, measuring the terminal rather than the app).
+    cmd = [sys.executable, "-m", "gunicorn", "--config", "/dev/null", "-k", "gthread", "--workers", str(workers),
+           "--threads", str(threads),
            "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
            "benchmarks.dodp_bench:make_wsgi()"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})

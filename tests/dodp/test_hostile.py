@@ -50,7 +50,7 @@ def test_resources_need_a_session(client):
 
 
 def test_an_unexpected_failure_is_a_soap_fault_not_an_html_page(client, card, monkeypatch):
-    from app.lending.dodp import service as dodp
+    from app.lending.dodp import polled
     from tests.dodp.conftest import Fault, Player
 
     player = Player(client)
@@ -59,7 +59,7 @@ def test_an_unexpected_failure_is_a_soap_fault_not_an_html_page(client, card, mo
     def broken(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(dodp, "issued", broken)
+    monkeypatch.setattr(polled, "poll", broken)
     with pytest.raises(Fault) as failed:
         player.content_list("issued")
     assert failed.value.kind == "internalServerError" and "database" not in failed.value.reason

@@ -67,6 +67,12 @@ def end_session(row: DodpSession, now: datetime) -> None:
     row.ended_at = now
 
 
+def touch_by_id(session: Session, session_id: int, now: datetime, lifetime: timedelta) -> None:
+    """``touch`` for a session read without the ORM (the polled answers)."""
+    session.execute(update(DodpSession).where(DodpSession.id == session_id)
+                    .values(last_seen_at=now, expires_at=now + lifetime))
+
+
 def revoke_sessions(session: Session, patron_id: int, now: datetime) -> int:
     """End every live session of a patron (a lost player, a changed PIN)."""
     result = session.execute(update(DodpSession).where(DodpSession.patron_id == patron_id,
@@ -104,22 +110,16 @@ class Item:
     author: str
     language: str
     modified: datetime
+    content_hash: str
 
 
 def _item(book: Audiobook) -> Item:
-    return Item(book.id, book.title, book.author, book.language, book.updated_at)
+    return Item(book.id, book.title, book.author, book.language, book.updated_at, book.content_hash)
 
 
-def issued(session: Session, patron_id: int, now: datetime) -> list[Item]:
-    loans = session.scalars(select(EbookLoan).options(joinedload(EbookLoan.audiobook))
-                            .where(EbookLoan.patron_id == patron_id, EbookLoan.ended_at.is_(None),
-                                   EbookLoan.until > now).order_by(EbookLoan.started_at, EbookLoan.id))
-    return [_item(loan.audiobook) for loan in loans]
-
-
-def expired(session: Session, patron_id: int, now: datetime) -> list[Item]:
-    """Books whose loan ended (returned, expired or withdrawn) lately and that are not on loan again."""
-    active = {i.book_id for i in issued(session, patron_id, now)}
+def expired(session: Session, patron_id: int, now: datetime, on_loan: set[int]) -> list[Item]:
+    """Books whose loan ended (returned, expired or withdrawn) lately and that are not on loan again
+    (``on_loan``: the ids of the books the patron has on loan now)."""
     ended = session.scalars(select(EbookLoan).options(joinedload(EbookLoan.audiobook))
                             .where(EbookLoan.patron_id == patron_id,
                                    ((EbookLoan.ended_at.is_not(None)) & (EbookLoan.ended_at > now - timedelta(days=EXPIRED_DAYS)))
@@ -127,15 +127,15 @@ def expired(session: Session, patron_id: int, now: datetime) -> list[Item]:
                             .order_by(EbookLoan.until.desc(), EbookLoan.id.desc()))
     seen: dict[int, Item] = {}
     for loan in ended:
-        if loan.audiobook_id not in active and loan.audiobook_id not in seen:
+        if loan.audiobook_id not in on_loan and loan.audiobook_id not in seen:
             seen[loan.audiobook_id] = _item(loan.audiobook)
     return list(seen.values())
 
 
-def new_books(session: Session, patron_id: int, now: datetime) -> list[Item]:
-    active = {i.book_id for i in issued(session, patron_id, now)}
-    books, _ = find_books(session, limit=NEW_BOOKS + len(active))
-    return [_item(b) for b in books if b.id not in active][:NEW_BOOKS]
+def new_books(session: Session, on_loan: set[int]) -> list[Item]:
+    """The newest books, less those the patron has on loan (``on_loan``)."""
+    books, _ = find_books(session, limit=NEW_BOOKS + len(on_loan))
+    return [_item(b) for b in books if b.id not in on_loan][:NEW_BOOKS]
 
 
 # Which books reached a patron through their book clubs: lending cannot import the clubs (they import
@@ -153,12 +153,12 @@ def has_club_books() -> bool:
     return _club_books is not None
 
 
-def club_books(session: Session, patron_id: int, now: datetime) -> list[Item]:
-    """The patron's club books that are on loan now (a player can only play those)."""
+def club_book_ids(session: Session, patron_id: int) -> list[int]:
+    """The books the patron's clubs delivered, newest first, without repeats (the caller keeps those on
+    loan: a player can only play those)."""
     if _club_books is None:
         return []
-    on_loan = {item.book_id: item for item in issued(session, patron_id, now)}
-    return [on_loan[book_id] for book_id in dict.fromkeys(_club_books(session, patron_id)) if book_id in on_loan]
+    return list(dict.fromkeys(_club_books(session, patron_id)))
 
 
 def search(session: Session, query: str) -> list[Item]:
@@ -216,7 +216,12 @@ def content_state(session: Session, patron_id: int, book_id: int) -> DodpContent
 
 def terms_accepted(session: Session, patron_id: int) -> bool:
     row = session.get(DodpTermsAcceptance, patron_id)
-    return row is not None and row.terms_version >= TERMS_VERSION
+    return accepted_version_holds(row.terms_version if row is not None else None)
+
+
+def accepted_version_holds(version: int | None) -> bool:
+    """Whether terms accepted in ``version`` (None: never) are the terms in force."""
+    return version is not None and version >= TERMS_VERSION
 
 
 def accept_terms(session: Session, patron_id: int, now: datetime) -> None:

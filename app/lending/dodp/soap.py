@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -25,11 +27,20 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 
 
 class Fault(Exception):
-    """A fault the specification names: ``kind`` is e.g. "noActiveSession" (the element is kind + "Fault")."""
+    """A fault the specification names: ``kind`` is e.g. "noActiveSession" (the element is kind + "Fault").
 
-    def __init__(self, kind: str, reason: str, client: bool = True) -> None:
-        super().__init__(reason)
+    ``reason`` is a lazy translation (``_l``): it is worded in the patron's language when the fault is
+    written (``fault_document``), since a fault may be raised before the session, and so the language, is
+    known."""
+
+    def __init__(self, kind: str, reason: Any, client: bool = True) -> None:
+        super().__init__(kind)
         self.kind, self.reason, self.client = kind, reason, client
+
+
+def invalid(reason: Any) -> Fault:
+    """An invalidParameter fault: the commonest refusal."""
+    return Fault("invalidParameter", reason)
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class Request:
         child = self.element.find(f"{{{DO}}}{name}")
         if child is None:
             if required:
-                raise Fault("invalidParameter", f"{name} is missing")
+                raise invalid(_l("%(name)s is missing", name=name))
             return ""
         return (child.text or "").strip()
 
@@ -60,34 +71,38 @@ class Request:
         try:
             number = int(value)
         except ValueError:
-            raise Fault("invalidParameter", f"{name} is not an integer") from None
+            raise invalid(_l("%(name)s is not an integer", name=name)) from None
         if not -2**31 <= number < 2**31:
-            raise Fault("invalidParameter", f"{name} is out of range")
+            raise invalid(_l("%(name)s is out of range", name=name))
         return number
 
     def child(self, namespace: str, name: str) -> Any:
         found = self.element.find(f"{{{namespace}}}{name}")
         if found is None:
-            raise Fault("invalidParameter", f"{name} is missing")
+            raise invalid(_l("%(name)s is missing", name=name))
         return found
+
+
+def too_large() -> Fault:
+    return invalid(_l("The request is too large"))
 
 
 def parse(body: bytes, soap_action: str | None) -> Request:
     if len(body) > MAX_BODY:
-        raise Fault("invalidParameter", "The request is too large")
+        raise too_large()
     try:
         root = etree.fromstring(body, _PARSER)
     except (etree.XMLSyntaxError, ValueError):
-        raise Fault("invalidParameter", "The request is not well-formed XML") from None
+        raise invalid(_l("The request is not well-formed XML")) from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise Fault("invalidParameter", "A SOAP message must not contain a document type declaration")
+        raise invalid(_l("A SOAP message must not contain a document type declaration"))
     if root.tag != f"{{{SOAP_ENV}}}Envelope":
-        raise Fault("invalidParameter", "Not a SOAP 1.1 envelope")
+        raise invalid(_l("Not a SOAP 1.1 envelope"))
     soap_body = root.find(f"{{{SOAP_ENV}}}Body")
     elements = [el for el in (soap_body if soap_body is not None else []) if isinstance(el.tag, str)]
     if len(elements) != 1 or etree.QName(elements[0]).namespace != DO:
-        raise Fault("invalidParameter", "The SOAP body must hold one DAISY Online operation")
+        raise invalid(_l("The SOAP body must hold one DAISY Online operation"))
     action = (soap_action or "").strip().strip('"')
     return Request(etree.QName(elements[0]).localname, elements[0], action)
 
@@ -121,17 +136,27 @@ def answer(operation: str) -> tuple[Any, Any]:
     return root, el(body, operation + "Response")
 
 
+def label(parent: Any, text: str, lang: str) -> Any:
+    """A ``label`` with its ``text`` in language ``lang`` (players without speech synthesis need audio)."""
+    node = el(parent, "label", lang=lang)
+    el(node, "text", text)
+    return node
+
+
 def serialize(root: Any) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def fault_document(fault: Fault) -> bytes:
+def fault_document(fault: Fault, language: str) -> bytes:
+    """The SOAP fault, its reason in ``language`` (one of the patron languages)."""
+    with force_locale(language):
+        reason = str(fault.reason)
     root, body = envelope()
     node = etree.SubElement(body, f"{{{SOAP_ENV}}}Fault")
     code = etree.SubElement(node, "faultcode")
     code.text = "s:Client" if fault.client else "s:Server"
-    etree.SubElement(node, "faultstring").text = fault.reason
+    etree.SubElement(node, "faultstring").text = reason
     detail = etree.SubElement(node, "detail")
     kind = el(detail, fault.kind + "Fault")
-    el(kind, "reason", fault.reason)
+    el(kind, "reason", reason)
     return serialize(root)

@@ -7,29 +7,34 @@ It speaks one protocol version, fixed at logOn: v2's SOAPAction form (``urn:http
 daisy-online/logOn``) or a logOn carrying readingSystemAttributes makes a v2 session, the v1 form
 (``"/logOn"``) a v1 one. Everything a player needs to keep playing its loans stays open during a
 maintenance break; borrowing and returning belong to the "Reader apps" component and are refused then.
+What players poll most (getContentList, getContentResources) is answered from one SQL statement and a
+remembered answer (polled.py); the other operations go through the request's database session.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, request, url_for
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 
 from app import clock, db, gate, storage
+from app.accounts import credentials
 from app.accounts import service as accounts
 from app.accounts.models import Patron
 from app.accounts.views import throttle_policy
 from app.errors import DomainError
 from app.lending import service as lending
-from app.lending.documents import iso as documents_iso
-from app.lending.dodp import content, soap
+from app.lending.dodp import content, polled, soap
 from app.lending.dodp import service as dodp
-from app.lending.dodp.soap import BOOKMARK, DC, DO, Fault, el
+from app.lending.dodp.soap import BOOKMARK, DO, Fault, el, invalid, label
 from app.lending.http import policy
+from app.lending.models import Audiobook
 from app.lending.streaming import Unsatisfiable, parse_range, track_response, unsatisfiable
 
 bp = Blueprint("dodp", __name__)
@@ -49,8 +54,16 @@ V2_OPERATIONS = {"logOn", "logOff", "getServiceAnnouncements", "getContentResour
                  "returnContent", "markAnnouncementsAsRead", "updateBookmarks", "getBookmarks",
                  "addContentToBookshelf", "getQuestions", "getUserCredentials", "getKeyExchangeObject",
                  "getTermsOfService", "acceptTermsOfService", "setProgressState"}
+POLLED = {"getContentList", "getContentResources"}  # answered from one statement: see polled.py
 GATED = {"issueContent", "addContentToBookshelf", "returnContent"}  # the "Reader apps" component's new work
 SET_UP = {"logOn", "logOff", "getServiceAttributes", "setReadingSystemAttributes"}  # v1, before the set-up ends
+
+
+def start() -> None:
+    """Called when the app is created: a changed PIN or password ends every DAISY player session of the
+    patron, and the remembered answers start empty (they belong to one database)."""
+    credentials.on_change(dodp.revoke_sessions)
+    polled.forget()
 
 
 def lifetime() -> timedelta:
@@ -97,6 +110,34 @@ def schema(version: str, name: str) -> Any:
 
 # -- the SOAP endpoint ------------------------------------------------------------------------------
 
+def no_session() -> Fault:
+    return Fault("noActiveSession", _l("No active session: log on first."))
+
+
+def no_content() -> Fault:
+    return invalid(_l("No such content"))
+
+
+def no_list() -> Fault:
+    return invalid(_l("No such content list"))
+
+
+def not_issued(version: str) -> Fault:
+    return Fault("invalidOperation" if version == "1" else "invalidParameter",
+                 _l("The content is not issued to this user"))
+
+
+def ui_language(player: str, patron: str) -> str:
+    """The language of the answers: the player's preferredUILanguage, else the patron's, else Finnish."""
+    lang = (player or patron or "").split("-")[0].lower()
+    return lang if lang in UI_LANGUAGES else "fi"
+
+
+def fault_language() -> str:
+    """A fault's language: the session's when it is known, else the request's Accept-Language."""
+    return g.get("dodp_language") or request.accept_languages.best_match(UI_LANGUAGES) or "fi"
+
+
 class Call:
     """One request: the parsed operation, the session (if any) and the patron."""
 
@@ -124,31 +165,33 @@ class Call:
 
     @property
     def language(self) -> str:
-        lang = (self.row.language if self.row is not None else "") or (self.patron.language if self.patron else "")
-        lang = lang.split("-")[0].lower()
-        return lang if lang in UI_LANGUAGES else "fi"
+        return ui_language(self.row.language if self.row is not None else "",
+                           self.patron.language if self.patron is not None else "")
 
 
 @bp.post("/daisy-online")
 @gate.always_open
 def endpoint() -> Any:
     now = clock.now()
+    call: Call | None = None
     try:
         if (request.content_length or 0) > soap.MAX_BODY:
-            raise Fault("invalidParameter", "The request is too large")
+            raise soap.too_large()
         req = soap.parse(request.stream.read(soap.MAX_BODY + 1), request.headers.get("SOAPAction"))
+        if req.operation in POLLED:
+            return _xml(polled_operation(req, now), 200)
         call = Call(req, now)
         call.ask_status()
         root = dispatch(call)
         db.session().commit()
     except Fault as fault:
         db.session().rollback()
-        return _xml(soap.fault_document(fault), 500)
+        return _xml(soap.fault_document(fault, fault_language()), 500)
     except Exception:  # a player understands a SOAP fault, not an HTML error page
         db.session().rollback()
         current_app.logger.exception("DAISY Online: an operation failed")
-        return _xml(soap.fault_document(Fault("internalServerError", "The service failed; try again later",
-                                              client=False)), 500)
+        return _xml(soap.fault_document(Fault("internalServerError", _l("The service failed; try again later"),
+                                              client=False), fault_language()), 500)
     resp = _xml(soap.serialize(root), 200)
     if call.cookie is not None:
         resp.set_cookie(COOKIE, call.cookie, path="/daisy-online", httponly=True, samesite="Lax",
@@ -165,28 +208,37 @@ def _xml(body: bytes, status: int) -> Response:
     return resp
 
 
+def check(op: str, action_version: str | None, version: str, state: str, terms: Callable[[], bool]) -> None:
+    """The rules every operation of a live session passes: one protocol version per session, the
+    operations of that version, v1's set-up order, v2's terms of service (``terms``: accepted?)."""
+    if action_version is not None and action_version != version:
+        raise Fault("invalidOperation", _l("This session speaks DAISY Online version %(version)s", version=version))
+    if op not in (V1_OPERATIONS if version == "1" else V2_OPERATIONS):
+        raise Fault("invalidOperation" if op in V1_OPERATIONS | V2_OPERATIONS else "operationNotSupported",
+                    _l("%(operation)s is not an operation of DAISY Online version %(version)s",
+                       operation=op, version=version))
+    if op not in POLLED and op not in (V1 if version == "1" else V2):
+        raise Fault("operationNotSupported", _l("%(operation)s is not supported by this service", operation=op))
+    if version == "1" and state != "ready" and op not in SET_UP:
+        raise Fault("invalidOperation", _l("Call getServiceAttributes and setReadingSystemAttributes first"))
+    if version == "2" and op not in TERMS_FREE and not terms():
+        raise Fault("termsOfServiceNotAccepted", _l("Accept the terms of service first (acceptTermsOfService)"))
+
+
 def dispatch(call: Call) -> Any:
     op = call.req.operation
     if op == "logOn":
         return log_on(call)
     found = dodp.find_session_and_patron(call.session, request.cookies.get(COOKIE, ""), call.now)
     if found is None:
-        raise Fault("noActiveSession", _("No active session: log on first."))
+        raise no_session()
     row, patron = found
     call.row, call.patron = row, patron
+    g.dodp_language = call.language
     dodp.touch(row, call.now, lifetime())
-    speaks = call.req.action_version
-    if speaks is not None and speaks != row.version:
-        raise Fault("invalidOperation", f"This session speaks DAISY Online version {row.version}")
-    handlers = V1 if row.version == "1" else V2
-    if op not in (V1_OPERATIONS if row.version == "1" else V2_OPERATIONS):
-        raise Fault("invalidOperation" if op in V1_OPERATIONS | V2_OPERATIONS else "operationNotSupported",
-                    f"{op} is not an operation of DAISY Online version {row.version}")
-    if op not in handlers:
-        raise Fault("operationNotSupported", f"{op} is not supported by this service")
-    if row.version == "1" and row.state != "ready" and op not in SET_UP:
-        raise Fault("invalidOperation", "Call getServiceAttributes and setReadingSystemAttributes first")
-    return handlers[op](call)
+    check(op, call.req.action_version, row.version, row.state,
+          lambda: dodp.terms_accepted(call.session, patron.id))
+    return (V1 if row.version == "1" else V2)[op](call)
 
 
 def _authenticate(call: Call, card: str, pin: str) -> Patron | None:
@@ -203,7 +255,7 @@ def log_on(call: Call) -> Any:
     version = req.action_version or ("2" if rsa is not None else "1")
     card, pin = req.text("username"), req.text("password")
     if version == "2" and rsa is None:
-        raise Fault("invalidParameter", "readingSystemAttributes is missing")
+        raise invalid(_l("%(name)s is missing", name="readingSystemAttributes"))
     old = dodp.find_session(call.session, request.cookies.get(COOKIE, ""), call.now)
     if old is not None:
         dodp.end_session(old, call.now)
@@ -211,7 +263,7 @@ def log_on(call: Call) -> Any:
     if patron is None:
         call.clear_cookie = old is not None
         if version == "2":
-            raise Fault("unauthorized", "The card number or PIN is wrong, or the card is locked for a while")
+            raise Fault("unauthorized", _l("The card number or PIN is wrong, or the card is locked for a while"))
         root, resp = soap.answer("logOn")
         el(resp, "logOnResult", False)
         return root
@@ -240,9 +292,9 @@ def log_off(call: Call) -> Any:
 def _service_attributes(parent: Any, version: str) -> None:
     attrs = el(parent, "serviceAttributes")
     provider = el(attrs, "serviceProvider", id="kuulo")
-    _label(provider, "Kuulo", "fi")
+    label(provider, "Kuulo", "fi")
     service = el(attrs, "service", id="kuulo-daisy-online")
-    _label(service, "Kuulo", "fi")
+    label(service, "Kuulo", "fi")
     if version == "1":
         methods = el(attrs, "supportedContentSelectionMethods")
         el(methods, "method", "OUT_OF_BAND")
@@ -273,16 +325,17 @@ def _set_reading_system(call: Call, rsa: Any) -> None:
     assert call.row is not None
     values = {name: (rsa.findtext(f"{{{DO}}}{name}") or "").strip() for name in ("manufacturer", "model", "version")}
     if not values["manufacturer"] or not values["model"]:
-        raise Fault("invalidParameter", "readingSystemAttributes needs manufacturer and model")
+        raise invalid(_l("readingSystemAttributes needs manufacturer and model"))
     language = (rsa.findtext(f"{{{DO}}}config/{{{DO}}}preferredUILanguage") or "").strip()[:35]
     call.row.reading_system = dodp.reading_system(values)
     call.row.language = language
+    g.dodp_language = call.language
 
 
 def set_reading_system_attributes(call: Call) -> Any:
     assert call.row is not None
     if call.row.state == "logged_on":
-        raise Fault("invalidOperation", "Call getServiceAttributes before setReadingSystemAttributes")
+        raise Fault("invalidOperation", _l("Call getServiceAttributes before setReadingSystemAttributes"))
     _set_reading_system(call, call.req.child(DO, "readingSystemAttributes"))
     call.row.state = "ready"
     root, resp = soap.answer("setReadingSystemAttributes")
@@ -290,105 +343,101 @@ def set_reading_system_attributes(call: Call) -> Any:
     return root
 
 
-def _label(parent: Any, text: str, lang: str) -> Any:
-    label = el(parent, "label", lang=lang)
-    el(label, "text", text)
-    return label
+# -- what players poll: content lists and resources (one statement, a remembered answer) --------------
+
+def polled_operation(req: soap.Request, now: datetime) -> bytes:
+    """getContentList and getContentResources from ``polled.poll``'s one statement: the session, its
+    patron and their loans. The request's database session is used only when the answer needs more than
+    the loans (another list, a book not seen before) or when the session's idle time is to run on."""
+    found = polled.poll(db.engine(), request.cookies.get(COOKIE, ""), now)
+    if found is None:
+        raise no_session()
+    live, loans = found
+    language = g.dodp_language = ui_language(live.language, live.patron_language)
+    check(req.operation, req.action_version, live.version, live.state,
+          lambda: dodp.accepted_version_holds(live.terms_version))
+    if req.operation == "getContentList":
+        body = content_list(req, live, loans, language)
+    else:
+        body = content_resources(req, live, loans)
+    if now - live.last_seen_at >= timedelta(minutes=1):  # as dodp.touch: written at most once a minute
+        dodp.touch_by_id(db.session(), live.id, now, lifetime())
+        db.session().commit()
+    return body
 
 
-# -- content lists ----------------------------------------------------------------------------------
-
-def _list_items(call: Call, list_id: str) -> tuple[list[dodp.Item], str]:
-    assert call.patron is not None
-    if list_id in ("issued", "bookshelf"):
-        return dodp.issued(call.session, call.patron.id, call.now), _("My books")
-    if list_id == "new":
-        return dodp.new_books(call.session, call.patron.id, call.now), _("New books")
-    if list_id == "expired":
-        return dodp.expired(call.session, call.patron.id, call.now), _("Returned and expired books")
-    if list_id == "clubs" and dodp.has_club_books():
-        return dodp.club_books(call.session, call.patron.id, call.now), _("My club books")
-    if list_id.startswith(SEARCH_LIST):
-        try:
-            query = bytes.fromhex(list_id[len(SEARCH_LIST):]).decode()
-        except (ValueError, UnicodeDecodeError):
-            raise Fault("invalidParameter", "No such content list") from None
-        return dodp.search(call.session, query[:MAX_QUERY]), _("Search results: %(query)s", query=query)
-    raise Fault("invalidParameter", "No such content list")
-
-
-def get_content_list(call: Call) -> Any:
-    list_id = call.req.text("id")
-    first, last = call.req.integer("firstItem"), call.req.integer("lastItem")
-    if call.version == "1" and list_id == "bookshelf" or call.version == "2" and list_id == "issued":
-        raise Fault("invalidParameter", "No such content list")
+def content_list(req: soap.Request, live: polled.Live, loans: tuple[polled.LoanRow, ...], language: str) -> bytes:
+    list_id = req.text("id")
+    first, last = req.integer("firstItem"), req.integer("lastItem")
+    if list_id == ("bookshelf" if live.version == "1" else "issued"):
+        raise no_list()
     if first < 0 or (last != -1 and last < first):
-        raise Fault("invalidParameter", "firstItem and lastItem do not make a range")
-    with force_locale(call.language):
-        items, title = _list_items(call, list_id)
-    root, resp = soap.answer("getContentList")
-    ranged = not (first == 0 and last == -1)
-    page = items[first:] if last == -1 else items[first:last + 1]
-    attrs: dict[str, Any] = {"totalItems": len(items), "id": list_id}
-    if ranged and page:
-        attrs.update(firstItem=first, lastItem=first + len(page) - 1)
-    listing = el(resp, "contentList", **attrs)
-    _label(listing, title, call.language)
-    for item in page:
-        entry = el(listing, "contentItem", id=dodp.content_id(item.book_id),
-                   lastModifiedDate=_iso(item.modified))
-        if call.version == "2":
-            _v2_item(call, entry, item)
+        raise invalid(_l("firstItem and lastItem do not make a range"))
+    query = ""
+    if list_id in ("issued", "bookshelf"):
+        entries = tuple(polled.Entry.of_loan(row) for row in loans)
+    elif list_id == "clubs" and dodp.has_club_books():
+        on_loan = {row[0]: row for row in loans}
+        entries = tuple(polled.Entry.of_loan(on_loan[book_id])
+                        for book_id in dodp.club_book_ids(db.session(), live.patron_id) if book_id in on_loan)
+    else:
+        active = {row[0] for row in loans}
+        if list_id == "new":
+            items = dodp.new_books(db.session(), active)
+        elif list_id == "expired":
+            items = dodp.expired(db.session(), live.patron_id, clock.now(), active)
+        elif list_id.startswith(SEARCH_LIST):
+            try:
+                query = bytes.fromhex(list_id[len(SEARCH_LIST):]).decode()[:MAX_QUERY]
+            except (ValueError, UnicodeDecodeError):
+                raise no_list() from None
+            items = dodp.search(db.session(), query)
         else:
-            _label(entry, f"{item.title}, {item.author}" if item.author else item.title, _lang(item.language))
-    return root
+            raise no_list()
+        on_loan = {row[0]: row for row in loans}
+        entries = tuple(polled.Entry(i.book_id, i.title, i.author, i.language, i.modified, i.content_hash,
+                                     on_loan.get(i.book_id)) for i in items)
+    title = polled.list_title(list_id, language, query)
+    return polled.list_answer(db.session, live.version, language, list_id, title, entries, first, last)
 
 
-def _lang(code: str) -> str:
-    return code if code and len(code) <= 35 else "und"
+def content_resources(req: soap.Request, live: polled.Live, loans: tuple[polled.LoanRow, ...]) -> bytes:
+    book_id = dodp.book_id_of(req.text("contentID"))
+    if book_id is None:
+        raise no_content()
+    if live.version == "2" and req.text("accessType") not in ("STREAM", "DOWNLOAD", "AUTOMATIC_DOWNLOAD"):
+        raise invalid(_l("accessType must be STREAM, DOWNLOAD or AUTOMATIC_DOWNLOAD"))
+    loan = next((row for row in loans if row[0] == book_id), None)
+    if loan is None:
+        raise not_issued(live.version) if db.session().get(Audiobook, book_id) is not None else no_content()
+    # As url_for("dodp.resource", …, _external=True), without building the whole request URL.
+    base = f"{request.scheme}://{request.host}{request.root_path}/daisy-online/content/{book_id}"
+    return polled.resources_answer(db.session, live.version, base, (book_id, loan[6], loan[5]), loan[1])
 
 
-def _iso(moment: datetime) -> str:
-    """xs:dateTime in UTC, whole seconds: 2026-12-21T10:00:00Z."""
-    return documents_iso(moment)
-
+# -- other operations on content ------------------------------------------------------------------
 
 def _book(call: Call, required_loan: bool) -> tuple[Any, Any]:
     """(book, active loan or None) for the request's contentID."""
     assert call.patron is not None
     book_id = dodp.book_id_of(call.req.text("contentID"))
     if book_id is None:
-        raise Fault("invalidParameter", "No such content")
+        raise no_content()
     try:
         book = lending.get_book(call.session, book_id, with_tracks=True)
     except DomainError:
-        raise Fault("invalidParameter", "No such content") from None
+        raise no_content() from None
     loan = lending.active_loan(call.session, call.patron.id, book.id, call.now)
     if required_loan and loan is None:
-        raise Fault("invalidOperation" if call.version == "1" else "invalidParameter",
-                    "The content is not issued to this user")
+        raise not_issued(call.version)
     return book, loan
-
-
-def _metadata(parent: Any, book: Any, files: content.Fileset) -> None:
-    meta = el(parent, "metadata")
-    el(meta, "title", book.title, namespace=DC)
-    el(meta, "identifier", book.identifier, namespace=DC)
-    el(meta, "format", "Daisy 2.02", namespace=DC)
-    if book.language:
-        el(meta, "language", book.language, namespace=DC)
-    if book.author:
-        el(meta, "creator", book.author, namespace=DC)
-    if book.narrator:
-        el(meta, "narrator", book.narrator)
-    el(meta, "size", files.size)
 
 
 def get_content_metadata(call: Call) -> Any:
     book, _loan = _book(call, required_loan=False)
     root, resp = soap.answer("getContentMetadata")
     node = el(resp, "contentMetadata", category="BOOK", requiresReturn=True)
-    _metadata(node, book, content.fileset(book))
+    polled.metadata(node, polled.facts_of(book))
     return root
 
 
@@ -396,9 +445,9 @@ def _closed(call: Call) -> None:
     """Borrowing and returning belong to the Reader apps component: refused during a break."""
     closure = call.closures.get(call.language)
     if closure is not None:
-        with force_locale(call.language):
-            reason = _("Borrowing and returning are closed during a service break: %(title)s", title=closure.title)
-        raise Fault("internalServerError" if call.version == "1" else "operationFailed", reason, client=False)
+        raise Fault("internalServerError" if call.version == "1" else "operationFailed",
+                    _l("Borrowing and returning are closed during a service break: %(title)s", title=closure.title),
+                    client=False)
 
 
 def issue_content(call: Call) -> Any:
@@ -426,27 +475,6 @@ def return_content(call: Call) -> Any:
         lending.return_loan(call.session, call.patron, book, now=call.now)
     root, resp = soap.answer("returnContent")
     el(resp, "returnContentResult", True)
-    return root
-
-
-def get_content_resources(call: Call) -> Any:
-    book, loan = _book(call, required_loan=True)
-    if call.version == "2":
-        access = call.req.text("accessType")
-        if access not in ("STREAM", "DOWNLOAD", "AUTOMATIC_DOWNLOAD"):
-            raise Fault("invalidParameter", "accessType must be STREAM, DOWNLOAD or AUTOMATIC_DOWNLOAD")
-    files = content.fileset(book)
-    root, resp = soap.answer("getContentResources")
-    modified = _iso(book.updated_at)
-    # v1 says when the loan ends here; v2 on the bookshelf's contentItem (returnBy) instead.
-    node = el(resp, "resources", returnBy=_iso(loan.until) if call.version == "1" else None,
-              lastModifiedDate=modified)
-    base = url_for("dodp.resource", book_id=book.id, name="NAME", _external=True).rsplit("/", 1)[0]
-    for name in files.names():
-        size = len(files.documents[name]) if name in files.documents else files.tracks[name].size
-        kind = content.media_type(name) if name in files.documents else files.tracks[name].media_type
-        el(node, "resource", uri=f"{base}/{name}", mimeType=kind, size=size, localURI=name,
-           lastModifiedDate=modified)
     return root
 
 
@@ -514,7 +542,7 @@ def get_service_announcements(call: Call) -> Any:
         else:
             kind, priority = ("SYSTEM", "HIGH") if notice.ongoing else ("INFORMATION", "MEDIUM")
         item = el(node, "announcement", id=notice.key, type=kind, priority=priority)
-        _label(item, _announcement_text(notice, call.language), call.language)
+        label(item, _announcement_text(notice, call.language), call.language)
     return root
 
 
@@ -523,7 +551,7 @@ def mark_announcements_as_read(call: Call) -> Any:
     keys = [(item.text or "").strip() for item in call.req.child(DO, "read").findall(f"{{{DO}}}item")]
     known = {n.key for n in call.notices.get(call.language, [])}
     if any(key not in known for key in keys):
-        raise Fault("invalidParameter", "No such announcement")
+        raise invalid(_l("No such announcement"))
     dodp.mark_read(call.session, call.patron.id, keys, call.now)
     root, resp = soap.answer("markAnnouncementsAsRead")
     el(resp, "markAnnouncementsAsReadResult", True)
@@ -543,16 +571,16 @@ def _bookmark_set(parent: Any, call: Call, book: Any, files: content.Fileset, *,
     el(title, "text", book.title, namespace=BOOKMARK)
     el(node, "uid", book.identifier, namespace=BOOKMARK)
     position = lending.get_position(call.session, call.patron.id, book.id)
-    if lastmark and position is not None and position.track in {c.track for c in files.chapters}:
-        ncx, uri, offset = content.position_to_mark(files.chapters, position.track, position.offset_seconds)
-        mark = el(node, "lastmark", namespace=BOOKMARK)
-        el(mark, "ncxRef", ncx, namespace=BOOKMARK)
-        el(mark, "URI", uri, namespace=BOOKMARK)
-        el(mark, "timeOffset", offset, namespace=BOOKMARK)
+    if lastmark and position is not None:
+        polled.lastmark(node, files.chapters, position.track, position.offset_seconds)
     for item in _stored_items(call, book):
         kind = etree.QName(item).localname
         if (kind == "bookmark" and bookmarks) or (kind == "hilite" and hilites):
             node.append(item)
+
+
+def outside_book() -> Fault:
+    return invalid(_l("The lastmark does not point into this book"))
 
 
 def _stored_items(call: Call, book: Any) -> list[Any]:
@@ -572,19 +600,19 @@ def _store_set(call: Call, book: Any, files: content.Fileset, bookmark_set: Any,
         position = content.mark_to_position(files.chapters, mark.findtext(f"{{{BOOKMARK}}}URI") or "",
                                             mark.findtext(f"{{{BOOKMARK}}}timeOffset") or "")
         if position is None:
-            raise Fault("invalidParameter", "The lastmark does not point into this book")
+            raise outside_book()
         track, offset = position
         duration = next(t.duration for t in book.tracks if t.number == track)
         try:
             lending.save_position(call.session, call.patron, book, track=track, offset=min(offset, duration),
                                   recorded_at=call.now, device=_device(call), now=call.now)
         except DomainError:
-            raise Fault("invalidParameter", "The lastmark does not point into this book") from None
+            raise outside_book() from None
     items = [child for child in bookmark_set if etree.QName(child).localname in ("bookmark", "hilite")]
     if replace_items or items:
         text = keep + "".join(etree.tostring(item, encoding="unicode") for item in items)
         if len(text) > BOOKMARK_ITEMS_MAX:
-            raise Fault("invalidParameter", "Too many bookmarks")
+            raise invalid(_l("Too many bookmarks"))
         dodp.store_bookmarks(call.session, call.patron.id, book.id, text, call.now)
 
 
@@ -612,7 +640,7 @@ def get_bookmarks(call: Call) -> Any:
         return root
     action = call.req.text("action")
     if action not in ("LASTMARK", "HILITE", "BOOKMARK", "ALL"):
-        raise Fault("invalidParameter", "action must be LASTMARK, HILITE, BOOKMARK or ALL")
+        raise invalid(_l("action must be LASTMARK, HILITE, BOOKMARK or ALL"))
     wrapper = el(resp, "bookmarkObject")
     _bookmark_set(wrapper, call, book, files, lastmark=action in ("LASTMARK", "ALL"),
                   bookmarks=action in ("BOOKMARK", "ALL"), hilites=action in ("HILITE", "ALL"))
@@ -621,24 +649,24 @@ def get_bookmarks(call: Call) -> Any:
 
 # -- dynamic menus ----------------------------------------------------------------------------------
 
-def _choice_question(parent: Any, qid: str, label: str, choices: list[tuple[str, str]], lang: str) -> None:
+def _choice_question(parent: Any, qid: str, title: str, choices: list[tuple[str, str]], lang: str) -> None:
     question = el(parent, "multipleChoiceQuestion", id=qid)
-    _label(question, label, lang)
+    label(question, title, lang)
     node = el(question, "choices")
     for cid, text in choices:
-        _label(el(node, "choice", id=cid), text, lang)
+        label(el(node, "choice", id=cid), text, lang)
 
 
 def _search_question(parent: Any, lang: str) -> None:
     question = el(parent, "inputQuestion", id="search-text")
     el(el(question, "inputTypes"), "input", type="TEXT_ALPHANUMERIC")
-    _label(question, _("Write words of the title or the author"), lang)
+    label(question, _("Write words of the title or the author"), lang)
 
 
 def get_questions(call: Call) -> Any:
     responses = call.req.child(DO, "userResponses").findall(f"{{{DO}}}userResponse")
     if not responses:
-        raise Fault("invalidParameter", "userResponses is empty")
+        raise invalid(_l("userResponses is empty"))
     root, resp = soap.answer("getQuestions")
     questions = el(resp, "questions")
     lang = call.language
@@ -664,12 +692,12 @@ def get_questions(call: Call) -> Any:
             else:
                 el(questions, "contentListRef", SEARCH_LIST + query.encode().hex())
         else:
-            raise Fault("invalidParameter", "No such question or choice")
+            raise invalid(_l("No such question or choice"))
     return root
 
 
 def get_key_exchange_object(call: Call) -> Any:
-    raise Fault("operationNotSupported", "Kuulo's books are not protected: PDTB2 keys are not provided")
+    raise Fault("operationNotSupported", _l("Kuulo's books are not protected: PDTB2 keys are not provided"))
 
 
 # -- v2 only ----------------------------------------------------------------------------------------
@@ -678,53 +706,13 @@ TERMS_FREE = {"logOff", "getServiceAnnouncements", "markAnnouncementsAsRead", "g
               "acceptTermsOfService"}
 
 
-def _v2_item(call: Call, entry: Any, item: dodp.Item) -> None:
-    assert call.patron is not None
-    book = lending.get_book(call.session, item.book_id, with_tracks=True)
-    files = content.fileset(book)
-    _label(entry, f"{item.title}, {item.author}" if item.author else item.title, _lang(item.language))
-    _metadata(entry, book, files)
-    el(entry, "accessPermission", "STREAM_AND_DOWNLOAD")
-    entry.set("category", "BOOK")
-    loan = lending.active_loan(call.session, call.patron.id, book.id, call.now)
-    if loan is not None:
-        entry.set("returnBy", _iso(loan.until))
-        position = lending.get_position(call.session, call.patron.id, book.id)
-        if position is not None and position.track in {c.track for c in files.chapters}:
-            ncx, uri, offset = content.position_to_mark(files.chapters, position.track, position.offset_seconds)
-            mark = el(entry, "lastmark", namespace=BOOKMARK)
-            el(mark, "ncxRef", ncx, namespace=BOOKMARK)
-            el(mark, "URI", uri, namespace=BOOKMARK)
-            el(mark, "timeOffset", offset, namespace=BOOKMARK)
-        state = dodp.content_state(call.session, call.patron.id, book.id)
-        if state is not None and state.first_accessed_at is not None:
-            entry.set("firstAccessedDate", _iso(state.first_accessed_at))
-        if state is not None and state.last_accessed_at is not None:
-            entry.set("lastAccessedDate", _iso(state.last_accessed_at))
-        entry.set("hasBookmarks", "true" if state is not None and state.items else "false")
-
-
-def _require_terms(call: Call) -> None:
-    assert call.patron is not None
-    if call.req.operation not in TERMS_FREE and not dodp.terms_accepted(call.session, call.patron.id):
-        raise Fault("termsOfServiceNotAccepted", "Accept the terms of service first (acceptTermsOfService)")
-
-
-def v2(handler: Any) -> Any:
-    def checked(call: Call) -> Any:
-        _require_terms(call)
-        return handler(call)
-
-    return checked
-
-
 def get_terms_of_service(call: Call) -> Any:
     root, resp = soap.answer("getTermsOfService")
     with force_locale(call.language):
         text = _("Kuulo lends audiobooks to its registered patrons for their own listening. A loan ends by "
                  "itself on its return date, and the player then deletes the book. Your listening position and "
                  "bookmarks are kept for you only.")
-    _label(resp, text, call.language)
+    label(resp, text, call.language)
     return root
 
 
@@ -741,7 +729,7 @@ def set_progress_state(call: Call) -> Any:
     book, _loan = _book(call, required_loan=True)
     state = call.req.text("state")
     if state not in ("START", "PAUSE", "RESUME", "FINISH"):
-        raise Fault("invalidParameter", "state must be START, PAUSE, RESUME or FINISH")
+        raise invalid(_l("state must be START, PAUSE, RESUME or FINISH"))
     dodp.set_progress(call.session, call.patron.id, book.id, state, call.now)
     root, resp = soap.answer("setProgressState")
     el(resp, "setProgressStateResult", True)
@@ -753,10 +741,10 @@ def update_bookmarks(call: Call) -> Any:
     book, _loan = _book(call, required_loan=True)
     action = call.req.text("action")
     if action not in ("REPLACE_ALL", "ADD", "REMOVE"):
-        raise Fault("invalidParameter", "action must be REPLACE_ALL, ADD or REMOVE")
+        raise invalid(_l("action must be REPLACE_ALL, ADD or REMOVE"))
     bookmark_set = call.req.child(DO, "bookmarkObject").find(f"{{{BOOKMARK}}}bookmarkSet")
     if bookmark_set is None:
-        raise Fault("invalidParameter", "bookmarkSet is missing")
+        raise invalid(_l("%(name)s is missing", name="bookmarkSet"))
     files = content.fileset(book)
     if action == "REPLACE_ALL":
         _store_set(call, book, files, bookmark_set, replace_items=True)
@@ -778,18 +766,17 @@ def _canonical(item: Any) -> bytes:
     return etree.tostring(item, method="c14n")
 
 
+# The handlers of the operations besides those in POLLED (getContentList, getContentResources).
 V1 = {"logOff": log_off, "getServiceAttributes": get_service_attributes,
-      "setReadingSystemAttributes": set_reading_system_attributes, "getContentList": get_content_list,
-      "getContentMetadata": get_content_metadata, "issueContent": issue_content,
-      "getContentResources": get_content_resources, "returnContent": return_content,
+      "setReadingSystemAttributes": set_reading_system_attributes,
+      "getContentMetadata": get_content_metadata, "issueContent": issue_content, "returnContent": return_content,
       "getServiceAnnouncements": get_service_announcements,
       "markAnnouncementsAsRead": mark_announcements_as_read, "setBookmarks": set_bookmarks,
       "getBookmarks": get_bookmarks, "getQuestions": get_questions,
       "getKeyExchangeObject": get_key_exchange_object}
-V2 = {"logOff": log_off, "getContentList": v2(get_content_list), "getContentResources": v2(get_content_resources),
-      "returnContent": v2(return_content), "addContentToBookshelf": v2(issue_content),
+V2 = {"logOff": log_off, "returnContent": return_content, "addContentToBookshelf": issue_content,
       "getServiceAnnouncements": get_service_announcements,
-      "markAnnouncementsAsRead": mark_announcements_as_read, "updateBookmarks": v2(update_bookmarks),
-      "getBookmarks": v2(get_bookmarks), "getQuestions": v2(get_questions),
+      "markAnnouncementsAsRead": mark_announcements_as_read, "updateBookmarks": update_bookmarks,
+      "getBookmarks": get_bookmarks, "getQuestions": get_questions,
       "getKeyExchangeObject": get_key_exchange_object, "getTermsOfService": get_terms_of_service,
-      "acceptTermsOfService": accept_terms_of_service, "setProgressState": v2(set_progress_state)}
+      "acceptTermsOfService": accept_terms_of_service, "setProgressState": set_progress_state}
