@@ -17,7 +17,13 @@ from app.accounts import throttle
 from app.accounts.models import Patron
 from app.circulation.decisions import age_on
 from app.circulation.models import Branch, CircLibrary, PatronCirculation
-from app.circulation.service_common import find_branch, local_today, policy_of, premises_ban_until
+from app.circulation.service_common import (
+    branch_calendar,
+    find_branch,
+    local_today,
+    policy_of,
+    premises_ban_until,
+)
 from app.circulation.sip2.models import SelfServiceBranch, SelfServicePatron, SipTerminal
 from app.errors import DomainError
 
@@ -28,7 +34,7 @@ DEFAULT_MINIMUM_AGE = 15  # [001]: younger ones use the self-service library wit
 # Door answers, in the order they are checked (the first that applies is the reason).
 DOOR_REASONS = ("closed_for_maintenance", "no_self_service", "invalid_card_or_pin", "locked", "other_library",
                 "card_blocked", "premises_ban", "terms_not_accepted", "guardian_consent_missing", "not_activated",
-                "outside_self_service_hours", "permitted")
+                "closed_today", "outside_self_service_hours", "permitted")
 
 
 # -- terminals ---------------------------------------------------------------------------------
@@ -57,14 +63,43 @@ def add_terminal(session: Session, *, name: str, password: str, branch: str, now
     return terminal
 
 
-def set_terminal_enabled(session: Session, name: str, enabled: bool, *, now: datetime, actor: Any) -> SipTerminal:
-    terminal = session.scalar(select(SipTerminal).where(SipTerminal.name == name))
+def find_terminal(session: Session, key: int | str) -> SipTerminal:
+    """The terminal with this id (int) or name (str); 404 otherwise."""
+    terminal = session.get(SipTerminal, key) if isinstance(key, int) else \
+        session.scalar(select(SipTerminal).where(SipTerminal.name == key))
     if terminal is None:
         raise DomainError("not-found", 404, what="terminal")
-    terminal.enabled = enabled
-    audit.record(session, actor=actor, action="selfservice.terminal_" + ("enabled" if enabled else "disabled"),
-                 now=now, record_type="sip_terminal", record_id=terminal.id)
     return terminal
+
+
+def set_terminal_enabled(session: Session, key: int | str, enabled: bool, *, now: datetime,
+                         actor: Any) -> SipTerminal:
+    """Disable a terminal (its logins and door checks are refused; an open SIP2 session is answered no more,
+    see ``terminal_active``) or enable it again."""
+    terminal = find_terminal(session, key)
+    if terminal.enabled != enabled:
+        terminal.enabled = enabled
+        audit.record(session, actor=actor, action="selfservice.terminal_" + ("enabled" if enabled else "disabled"),
+                     now=now, record_type="sip_terminal", record_id=terminal.id, name=terminal.name)
+    return terminal
+
+
+def reset_terminal_password(session: Session, key: int | str, password: str, *, now: datetime,
+                            actor: Any) -> SipTerminal:
+    """A new password for the terminal (the old one stops working at once; a lockout is lifted)."""
+    if len(password) < MIN_TERMINAL_PASSWORD or len(password) > 200:
+        raise DomainError("password-too-short", 422, field="password", minimum=MIN_TERMINAL_PASSWORD)
+    terminal = find_terminal(session, key)
+    terminal.password_hash = accounts.hash_secret(password)
+    throttle.clear(session, "terminal:" + terminal.name)
+    audit.record(session, actor=actor, action="selfservice.terminal_password", now=now, record_type="sip_terminal",
+                 record_id=terminal.id, name=terminal.name)
+    return terminal
+
+
+def terminal_active(session: Session, terminal_id: int) -> bool:
+    """Whether a logged-in terminal may still work (an admin may have disabled it meanwhile)."""
+    return bool(session.scalar(select(SipTerminal.enabled).where(SipTerminal.id == terminal_id)))
 
 
 def list_terminals(session: Session) -> list[tuple[SipTerminal, Branch]]:
@@ -84,7 +119,10 @@ def authenticate_terminal(session: Session, name: str, password: str, now: datet
         return None
     if accounts.verify_secret(terminal.password_hash if terminal else None, password or "") and terminal is not None:
         throttle.clear(session, subject)
-        return terminal if terminal.enabled else None
+        if not terminal.enabled:
+            return None
+        terminal.last_login_at = now
+        return terminal
     if terminal is not None:
         throttle.register_failure(session, subject, now, policy, subject)
     return None
@@ -166,11 +204,26 @@ class DoorDecision:
     open_until: datetime | None = None  # today's end of self-service hours, when permitted
 
 
-def _self_service_window(row: SelfServiceBranch, branch: Branch, now: datetime) -> tuple[datetime, datetime]:
+def _self_service_window(session: Session, row: SelfServiceBranch, branch: Branch,
+                         now: datetime) -> tuple[datetime, datetime] | None:
+    """Today's self-service hours of the branch, following its calendar: None on a closed day of the calendar
+    (a public holiday, a closure); on a day with exceptional hours the building closes no later than the
+    exceptional closing time (Christmas Eve's early closing ends self-service too). A branch without a
+    calendar has its plain self-service hours."""
     zone = ZoneInfo(branch.timezone)
     today = local_today(branch.timezone, now)
-    return (datetime.combine(today, time.fromisoformat(row.opens), tzinfo=zone),
-            datetime.combine(today, time.fromisoformat(row.closes), tzinfo=zone))
+    opens = datetime.combine(today, time.fromisoformat(row.opens), tzinfo=zone)
+    closes = datetime.combine(today, time.fromisoformat(row.closes), tzinfo=zone)
+    try:
+        version = branch_calendar(session, branch).version_on(today)
+    except (DomainError, ValueError):
+        return opens, closes
+    if today in version.closed_dates:
+        return None
+    exceptional = version.exceptional_hours.get(today)
+    if exceptional is not None:
+        closes = min(closes, datetime.combine(today, exceptional.closes, tzinfo=zone))
+    return opens, closes
 
 
 def _under_age(patron: Patron, circ: PatronCirculation, minimum_age: int, today: date, child: bool) -> bool:
@@ -232,10 +285,55 @@ def _door_rules(session: Session, *, card: str, pin: str, branch: str, now: date
         return where, DoorDecision(False, "guardian_consent_missing")
     if settings.requires_activation and standing.activated_at is None:
         return where, DoorDecision(False, "not_activated")
-    opens, closes = _self_service_window(settings, where, now)
+    window = _self_service_window(session, settings, where, now)
+    if window is None:
+        return where, DoorDecision(False, "closed_today")
+    opens, closes = window
     if not opens <= now < closes:
         return where, DoorDecision(False, "outside_self_service_hours")
     return where, DoorDecision(True, "permitted", closes)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A patron's self-service standing as the desk and My account show it."""
+
+    terms_accepted_at: datetime | None
+    guardian_consent_at: datetime | None
+    activated_at: datetime | None
+    card_blocked_at: datetime | None
+    needs_consent: bool  # under the youngest door age of her library's self-service branches
+    has_pin: bool
+    pin_locked_until: datetime | None
+    branches: list[tuple[Branch, SelfServiceBranch]]  # her library's self-service branches
+    log: list[audit.AuditEvent]
+
+
+def standing(session: Session, patron_id: int, *, now: datetime, log_size: int = 10) -> Standing:
+    patron = session.get(Patron, patron_id)
+    if patron is None:
+        raise DomainError("not-found", 404, what="patron")
+    row = session.get(SelfServicePatron, patron_id)
+    circ = session.get(PatronCirculation, patron_id)
+    branches: list[tuple[Branch, SelfServiceBranch]] = []
+    needs_consent = False
+    if circ is not None:
+        branches = [(b, ss) for b, ss in session.execute(
+            select(Branch, SelfServiceBranch).join(SelfServiceBranch, SelfServiceBranch.branch_id == Branch.id)
+            .where(Branch.library_id == circ.library_id, SelfServiceBranch.enabled.is_(True)).order_by(Branch.name))]
+        library = session.get(CircLibrary, circ.library_id)
+        if library is not None and branches:
+            policy = policy_of(library)
+            today = local_today(policy.timezone, now)
+            needs_consent = _under_age(patron, circ, max(ss.minimum_age for _b, ss in branches), today,
+                                       policy.is_child_category(circ.category))
+    return Standing(
+        terms_accepted_at=row.terms_accepted_at if row else None,
+        guardian_consent_at=row.guardian_consent_at if row else None,
+        activated_at=row.activated_at if row else None, card_blocked_at=row.card_blocked_at if row else None,
+        needs_consent=needs_consent, has_pin=bool(patron.pin_hash),
+        pin_locked_until=throttle.locked_until(session, "card:" + patron.card_number, now),
+        branches=branches, log=door_log(session, patron_id, log_size))
 
 
 def door_log(session: Session, patron_id: int, limit: int = 10) -> list[audit.AuditEvent]:
@@ -244,6 +342,6 @@ def door_log(session: Session, patron_id: int, limit: int = 10) -> list[audit.Au
                         limit=limit)
 
 
-__all__ = ["DOOR_REASONS", "DoorDecision", "add_terminal", "authenticate_terminal", "block_card", "card_blocked",
-           "door_check", "door_log", "list_terminals", "set_branch_self_service",
-           "set_patron_self_service", "set_terminal_enabled", "unblock_card"]
+__all__ = ["DOOR_REASONS", "DoorDecision", "Standing", "standing", "add_terminal", "authenticate_terminal", "block_card", "card_blocked",
+           "door_check", "door_log", "find_terminal", "list_terminals", "reset_terminal_password", "set_branch_self_service",
+           "set_patron_self_service", "set_terminal_enabled", "terminal_active", "unblock_card"]

@@ -68,6 +68,40 @@ def test_door_refuses_out_of_hours_a_child_without_consent_and_a_wrong_pin(demo:
     assert door(client, card=CHILD).json["permitted"] is True
 
 
+def test_door_follows_the_branch_calendar_closed_days_and_exceptions(demo: Any, client: Any, sm: Any,
+                                                                     now: Any) -> None:
+    """Independence Day (a closed day of Mikkeli's calendar) keeps the door shut; a Sunday, when the staffed
+    library is closed every week, does not; an exceptional early closing ends self-service early too."""
+    from datetime import date
+
+    from app.circulation.demo import FINNISH_WEEK
+    from app.circulation.models import Branch
+
+    try:
+        demo.config["FAKE_NOW"] = datetime(2026, 12, 6, 10, 0, tzinfo=UTC).isoformat()  # 12:00, a holiday
+        refused = door(client)
+        assert refused.json == {"permitted": False, "reason": "closed_today"}
+        demo.config["FAKE_NOW"] = datetime(2026, 11, 29, 10, 0, tzinfo=UTC).isoformat()  # an ordinary Sunday
+        assert door(client).json["permitted"] is True
+        with sm.begin() as s:
+            mikkeli = s.scalar(select(Branch.id).where(Branch.code == "mikkeli"))
+            service.add_calendar_version(s, branch_id=mikkeli, valid_from=date(2026, 11, 24), weekly=FINNISH_WEEK,
+                                         exceptional_hours={date(2026, 11, 27): "10:00-14:00"}, now=now,
+                                         actor="test")
+        demo.config["FAKE_NOW"] = datetime(2026, 11, 27, 11, 0, tzinfo=UTC).isoformat()  # 13:00 local
+        assert door(client).json == {"permitted": True, "reason": "permitted",
+                                     "open_until": "2026-11-27T14:00:00+02:00"}
+        demo.config["FAKE_NOW"] = datetime(2026, 11, 27, 13, 0, tzinfo=UTC).isoformat()  # 15:00 local
+        assert door(client).json["reason"] == "outside_self_service_hours"
+    finally:
+        demo.config["FAKE_NOW"] = now.isoformat()
+    with sm.begin() as s:
+        reasons = [e.details["reason"] for e in selfservice.door_log(s, patron_id(sm, ADULT))]
+    assert reasons[0] == "closed_today"  # the newest: 6 December
+    with demo.test_request_context(), force_locale("en"):
+        assert "closed today" in str(handlers.DOOR_TEXTS["closed_today"])
+
+
 def test_door_rules_are_their_own(demo: Any, client: Any, sm: Any, now: Any) -> None:
     """A fine does not lock anyone out; missing terms, a premises ban or a needed activation do."""
     adult = patron_id(sm, ADULT)

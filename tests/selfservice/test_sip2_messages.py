@@ -157,7 +157,9 @@ def test_fee_paid_never_overpays(sip: Any, sm: Any, now: Any) -> None:
         assert garbage.startswith("38N")
         wrong_type = kiosk.send(f"37{STAMP}0700EURAOlumme|AA{ADULT}|AD1234|BV1.00|")  # no replacement fee
         assert wrong_type.startswith("38N")
-        part = kiosk.send(f"37{STAMP}0400EURAOlumme|AA{ADULT}|AD1234|BV2.00|BKtx-1|")
+        cheque = kiosk.send(f"37{STAMP}0409EURAOlumme|AA{ADULT}|AD1234|BV1.00|")  # no such payment type
+        assert cheque.startswith("38N") and field(cheque, "AF")
+        part = kiosk.send(f"37{STAMP}0401EURAOlumme|AA{ADULT}|AD1234|BV2.00|BKtx-1|")  # VISA
         assert part.startswith("38Y") and field(part, "BK") == "tx-1"
         rest = kiosk.send(f"37{STAMP}0100EURAOlumme|AA{ADULT}|AD1234|BV3.20|")
         assert rest.startswith("38Y")

@@ -5,6 +5,7 @@ terminal's language.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,22 +13,28 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from app.accounts import cards
 from app.accounts import service as accounts
 from app.accounts.models import Patron
 from app.accounts.throttle import ThrottlePolicy
 from app.circulation import service
 from app.circulation import service_selfservice as selfservice
 from app.circulation.api_json import REASONS
-from app.circulation.decisions import ItemFacts, can_checkout, can_place_hold, is_under_billing_ban
+from app.circulation.decisions import (
+    ItemFacts,
+    PatronFacts,
+    can_checkout,
+    can_place_hold,
+    is_under_billing_ban,
+)
 from app.circulation.models import Branch, CircLibrary, Loan, PatronCirculation
 from app.circulation.money import Money
-from app.circulation.service_common import borrower, local_today, patron_facts, policy_of
+from app.circulation.service_common import local_today, patron_facts, policy_of
 from app.circulation.sip2 import protocol
 from app.circulation.sip2.protocol import Message, fmt, sip_datetime, yes_no
-from app.errors import DomainError
 
 SUPPORTED = {"23", "11", "09", "01", "99", "97", "93", "63", "35", "37", "17", "25", "15", "29", "65"}
 LANGUAGE_CODES = {"en": "001", "sv": "006", "fi": "007"}  # SIP2's language numbers
@@ -48,6 +55,7 @@ TEXTS = {
     "paid": _l("Payment received."),
     "overpaid": _l("The amount is more than is owed."),
     "bad_amount": _l("The amount is not valid."),
+    "bad_payment_type": _l("This payment method is not accepted here."),
     "hold_placed": _l("Hold placed."),
     "hold_cancelled": _l("Hold cancelled."),
     "no_hold": _l("No hold on this title."),
@@ -67,7 +75,12 @@ class TerminalState:
     library_code: str = ""
     language: str = "fi"
     charset: str = "utf-8"
+    timezone: str = "UTC"  # the branch's, for the dates of the answers (read once, at login)
     last_response: str | None = None
+    checked_at: float = 0.0  # when the terminal was last seen enabled (time.monotonic)
+
+    def log_out(self) -> None:
+        self.__init__()  # type: ignore[misc]  # every field back to its default
 
     @property
     def logged_in(self) -> bool:
@@ -91,8 +104,7 @@ class Context:
 
 
 def local_now(ctx: Context, state: TerminalState) -> datetime:
-    branch = ctx.session.get(Branch, state.branch_id) if state.branch_id else None
-    return ctx.now.astimezone(ZoneInfo(branch.timezone if branch else "UTC"))
+    return ctx.now.astimezone(ZoneInfo(state.timezone))
 
 
 def stamp(ctx: Context, state: TerminalState) -> str:
@@ -103,14 +115,14 @@ def find_patron(ctx: Context, state: TerminalState, card: str) -> tuple[Patron, 
     """The borrower with this card in the terminal's library, or None."""
     if not card or len(card) > 20 or not card.isprintable():
         return None
-    patron = ctx.session.scalar(select(Patron).where(Patron.card_number == card))
-    if patron is None or not patron.active:
+    row = ctx.session.execute(
+        select(Patron, PatronCirculation, CircLibrary)
+        .join(PatronCirculation, PatronCirculation.patron_id == Patron.id)
+        .join(CircLibrary, CircLibrary.id == PatronCirculation.library_id)
+        .where(cards.opened_by(card))).first()  # one query: any active card of the account; a lost one opens nothing
+    if row is None or not row[0].active or row[2].id != state.library_id:
         return None
-    try:
-        found = borrower(ctx.session, patron.id)
-    except DomainError:
-        return None
-    return found if found[2].id == state.library_id else None
+    return row[0], row[1], row[2]
 
 
 def pin_check(ctx: Context, msg: Message) -> tuple[bool | None, str | None]:
@@ -131,11 +143,20 @@ def money_text(amount: Money) -> str:
     return str(amount.to_decimal())
 
 
-def patron_status(ctx: Context, patron: Patron, circ: PatronCirculation, library: CircLibrary) -> str:
-    """The 14 patron-status flags, from the core's decisions (Y = the privilege is denied / the limit reached)."""
+def patron_status(ctx: Context, patron: Patron, circ: PatronCirculation, library: CircLibrary,
+                  summary: service.AccountSummary | None = None) -> str:
+    """The 14 patron-status flags, from the core's decisions (Y = the privilege is denied / the limit reached).
+    With the account ``summary`` the message has read already, its balance, ban and loans are used again
+    rather than read twice."""
     session, policy = ctx.session, policy_of(library)
-    facts = patron_facts(session, patron, circ, policy, ctx.now)
     today = local_today(policy.timezone, ctx.now)
+    if summary is None:
+        facts = patron_facts(session, patron, circ, policy, ctx.now)
+    else:
+        facts = PatronFacts(category=circ.category, balance=summary.balance, birth_date=patron.birth_date,
+                            card_expires_on=circ.card_expires_on,
+                            membership_checked_on=local_today(policy.timezone, circ.membership_validated_at),
+                            premises_ban_until=summary.premises_ban_until, in_collection=circ.in_collection)
     blocked = selfservice.card_blocked(session, patron.id)
     material = sorted(policy.material_types)[0]
     rules = policy.rules_for(None, circ.category, material)
@@ -143,12 +164,12 @@ def patron_status(ctx: Context, patron: Patron, circ: PatronCirculation, library
                           today=today)
     hold = can_place_hold(patron=facts, rules=rules, policy=policy, today=today)
     barred = is_under_billing_ban(facts, policy)
-    loans = session.scalar(select(func.count()).select_from(Loan).where(Loan.patron_id == patron.id,
-                                                                          Loan.status == "open")) or 0
-    overdue = session.scalar(select(func.count()).select_from(Loan).where(
-        Loan.patron_id == patron.id, Loan.status == "open", Loan.due_at < ctx.now)) or 0
-    lost = session.scalar(select(func.count()).select_from(Loan).where(Loan.patron_id == patron.id,
-                                                                         Loan.status == "lost")) or 0
+    counted = session.execute(select(
+        func.sum(case((Loan.status == "open", 1), else_=0)),
+        func.sum(case(((Loan.status == "open") & (Loan.due_at < ctx.now), 1), else_=0)),
+        func.sum(case((Loan.status == "lost", 1), else_=0)),
+    ).where(Loan.patron_id == patron.id, Loan.status.in_(("open", "lost")))).one()
+    loans, overdue, lost = (int(n or 0) for n in counted)
     fines = policy.billing_ban.bans(facts.balance)
     flags = [not charge.allowed or blocked, barred or blocked, True, hold.reason in ("billing_ban", "card_expired")
              or blocked, blocked, loans >= rules.max_loans_total, bool(overdue) and barred, False, False, lost > 0,
@@ -185,7 +206,8 @@ def login(ctx: Context, state: TerminalState, msg: Message) -> str:
         return fmt("94", "0")  # a terminal logs in at its own branch only
     state.terminal_id, state.name, state.branch_id, state.branch_code = terminal.id, terminal.name, branch.id, branch.code
     state.library_id, state.library_code = library.id, library.code
-    state.language, state.charset = terminal.language, terminal.charset
+    state.language, state.charset, state.timezone = terminal.language, terminal.charset, branch.timezone
+    state.checked_at = time.monotonic()
     return fmt("94", "1")
 
 
@@ -216,7 +238,7 @@ def _patron_block(ctx: Context, state: TerminalState, msg: Message, code: str, *
                ("BH", summary.currency), ("BV", money_text(summary.balance))]
     if refusal:
         fields.append(("AF", _(str(PATRON_PASSWORD_TEXTS[refusal]))))
-    return fmt(code, patron_status(ctx, patron, circ, library) + _sip_language(state) + stamp(ctx, state)
+    return fmt(code, patron_status(ctx, patron, circ, library, summary) + _sip_language(state) + stamp(ctx, state)
                + extra_fixed, fields)
 
 
@@ -271,7 +293,7 @@ def patron_information(ctx: Context, state: TerminalState, msg: Message) -> str:
         fields += [("BE", patron.email or None), ("BF", patron.phone or None)]
     if refusal:
         fields.append(("AF", _(str(PATRON_PASSWORD_TEXTS[refusal]))))
-    status = patron_status(ctx, patron, circ, library)
+    status = patron_status(ctx, patron, circ, library, summary)
     return fmt("64", status + _sip_language(state) + stamp(ctx, state) + counts, fields)
 
 
@@ -315,6 +337,7 @@ DOOR_TEXTS = {
     "terms_not_accepted": _l("Accept the self-service terms in My account or at the library first."),
     "guardian_consent_missing": _l("Under-15s need a guardian's consent for self-service."),
     "not_activated": _l("Self-service must be activated for your card at this library first."),
+    "closed_today": _l("The library is closed today (a public holiday or another closed day)."),
     "outside_self_service_hours": _l("The library is outside its self-service hours."),
     "permitted": _l("Welcome! The door opens."),
 }

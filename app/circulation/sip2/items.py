@@ -31,6 +31,7 @@ from app.errors import DomainError
 
 FEE_KINDS = {"03": ("damaged_item",), "04": ("overdue_fine",), "07": ("lost_item_replacement",),
              "09": ("uncollected_hold",)}  # SIP2 fee type -> the core's fee kinds (01 = any)
+PAYMENT_TYPES = ("00", "01", "02")  # cash, VISA, credit card: the ones SIP2 2.00 (and Koha) know
 ITEM_STATUS = {"available": "03", "on_loan": "04", "on_hold_shelf": "08", "in_transit": "10", "lost": "12",
                "damaged": "01", "withdrawn": "01"}
 
@@ -43,9 +44,7 @@ def _item(ctx: Context, state: TerminalState, barcode: str) -> Item | None:
 
 
 def _due(ctx: Context, state: TerminalState, due_at: datetime) -> str:
-    branch = ctx.session.get(Branch, state.branch_id)
-    assert branch is not None
-    return sip_datetime(due_at.astimezone(ZoneInfo(branch.timezone)))
+    return sip_datetime(due_at.astimezone(ZoneInfo(state.timezone)))
 
 
 def checkout(ctx: Context, state: TerminalState, msg: Message) -> str:
@@ -67,7 +66,8 @@ def checkout(ctx: Context, state: TerminalState, msg: Message) -> str:
     patron = found[0]
     if selfservice.card_blocked(ctx.session, patron.id):
         return refused(_(str(TEXTS["card_blocked"])), item)
-    loan = ctx.session.scalar(select(Loan).where(Loan.item_id == item.id, Loan.status == "open"))
+    loan = ctx.session.scalar(select(Loan).where(Loan.item_id == item.id, Loan.status == "open")) \
+        if item.status == "on_loan" else None
     if loan is not None and loan.patron_id == patron.id:  # the patron has it already: a renewal
         renewal = service.renew_loan(ctx.session, loan.id, now=ctx.now, actor=state.actor, channel="self_service")
         if not renewal.decision.allowed:
@@ -100,8 +100,8 @@ def checkin(ctx: Context, state: TerminalState, msg: Message) -> str:
     fields += [("AQ", home.code if home else ""), ("AJ", item.title)]
     alert, texts = False, []
     if result.patron_id is not None:
-        card = ctx.session.scalar(select(Patron.card_number).where(Patron.id == result.patron_id))
-        fields.append(("AA", card))
+        borrower = ctx.session.get(Patron, result.patron_id)  # loaded by the checkin already: no query
+        fields.append(("AA", borrower.card_number if borrower else ""))
     else:
         texts.append(_(str(TEXTS["not_on_loan"])))
     routing = result.routing
@@ -229,6 +229,8 @@ def fee_paid(ctx: Context, state: TerminalState, msg: Message) -> str:
         text = TEXTS["closed"] if ctx.closed else PATRON_PASSWORD_TEXTS[refusal] if refusal else TEXTS["unknown_patron"]
         return answer38(False, _(str(text)))
     patron, _circ, library = found
+    if msg.fixed_at(20, 2) not in PAYMENT_TYPES:
+        return answer38(False, _(str(TEXTS["bad_payment_type"])))
     currency = policy_of(library).currency
     try:
         if msg.fixed_at(22, 3).strip() not in ("", currency):

@@ -21,6 +21,7 @@ class SipTerminal(Base):
     charset: Mapped[str] = mapped_column(String(10), default="utf-8")  # utf-8 | cp850
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last successful 93 (admin page)
 
 
 class SelfServiceBranch(Base):

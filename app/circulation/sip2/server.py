@@ -13,7 +13,9 @@ import logging
 import signal
 import ssl
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -22,11 +24,13 @@ from flask_babel import force_locale
 
 from app import clock, gate
 from app.accounts.throttle import ThrottlePolicy
+from app.circulation import service_selfservice as selfservice
 from app.circulation.sip2 import dispatch, protocol
 from app.circulation.sip2.handlers import Context, TerminalState
 
 log = logging.getLogger("kuulo.sip2")
 BEFORE_LOGIN = ("93", "99")
+WRITE_LOCK = "kuulo.sip2_write_lock"
 
 
 def throttle_policy(app: Flask) -> ThrottlePolicy:
@@ -47,13 +51,28 @@ def process(app: Flask, state: TerminalState, text: str) -> str | None:
     if not state.logged_in and msg.code not in BEFORE_LOGIN:
         log.info("sip2: message %s before login ignored", msg.code)
         return None
+    # An administrator's disabling of a terminal is seen within this many seconds by its open session.
+    recheck = float(app.config.get("SIP2_TERMINAL_RECHECK_SECONDS", 10))
     with app.app_context():
         now = clock.now()
         try:
             # Before the transaction: on SQLite the status provider's session would wait for this one's lock.
             closed = gate.closure_for("self_service", now, state.language) is not None
-            factory = app.extensions["kuulo.read_sessionmaker" if dispatch.reads_only(msg) else "kuulo.sessionmaker"]
-            with force_locale(state.language), factory.begin() as session:
+            reads = dispatch.reads_only(msg)
+            factory = app.extensions["kuulo.read_sessionmaker" if reads else "kuulo.sessionmaker"]
+            # SQLite has one writer at a time and makes the others poll (sleeping up to 100 ms a try, unfairly):
+            # under load that gave multi-second tails and lock timeouts. The server's own writers queue on a
+            # lock instead and start the moment the previous one commits. PostgreSQL: no such lock.
+            serial = app.extensions.get(WRITE_LOCK) if not reads else None
+            with serial or nullcontext(), force_locale(state.language), factory.begin() as session:
+                if state.logged_in and time.monotonic() - state.checked_at >= recheck:
+                    if selfservice.terminal_active(session, state.terminal_id or 0):
+                        state.checked_at = time.monotonic()
+                    else:
+                        log.info("sip2: terminal %s was disabled; its session is answered no more", state.name)
+                        state.log_out()  # only 93/99 are answered now
+                        if msg.code not in BEFORE_LOGIN:
+                            return None
                 ctx = Context(session, now, throttle_policy(app), closed)
                 answer = dispatch.answer(ctx, state, msg)
         except Exception as exc:  # noqa: BLE001 — one bad message must not end the session or the server
@@ -74,6 +93,8 @@ class Sip2Server:
         self.idle_timeout = float(idle_timeout or app.config.get("SIP2_IDLE_TIMEOUT_SECONDS", 300))
         self.executor = ThreadPoolExecutor(max_workers=int(workers or app.config.get("SIP2_WORKERS", 8)),
                                            thread_name_prefix="sip2")
+        if app.extensions["kuulo.engine"].dialect.name == "sqlite":
+            app.extensions.setdefault(WRITE_LOCK, threading.Lock())
         self.server: asyncio.base_events.Server | None = None
         self.sessions: set[asyncio.Task[Any]] = set()
 
@@ -95,13 +116,16 @@ class Sip2Server:
 
     async def _read(self, reader: asyncio.StreamReader) -> bytes | None:
         """One message up to ``\\r``; None at end of stream or idle timeout; b"" for an oversized one."""
+        # asyncio.timeout, not wait_for: no extra task per message.
         try:
-            return await asyncio.wait_for(reader.readuntil(b"\r"), self.idle_timeout)
+            async with asyncio.timeout(self.idle_timeout):
+                return await reader.readuntil(b"\r")
         except asyncio.LimitOverrunError as exc:
             await reader.readexactly(exc.consumed)  # drop what was read; the rest up to \r next time round
             while True:
                 try:
-                    await asyncio.wait_for(reader.readuntil(b"\r"), self.idle_timeout)
+                    async with asyncio.timeout(self.idle_timeout):
+                        await reader.readuntil(b"\r")
                     return b""
                 except asyncio.LimitOverrunError as more:
                     await reader.readexactly(more.consumed)
