@@ -16,7 +16,7 @@ def init_app(app: Flask) -> None:
     from app.catalogue import api, service, views
     from app.catalogue.cli import catalogue_cli
     from app.circulation import api as circulation_api
-    from app.navigation import add_main_link
+    from app.navigation import add_main_link, add_patron_link
     from app.security import csrf
 
     for blueprint in (views.bp, api.bp):
@@ -24,6 +24,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api.bp)  # read-only JSON
     app.cli.add_command(catalogue_cli)
     add_main_link("catalogue.search", _l("Catalogue"))
+    add_patron_link("catalogue.lists_index", _l("Favourites lists"))  # Tampere's My account tabs [003]
+    add_patron_link("catalogue.saved_searches", _l("Saved searches"))
     circulation_api.add_record_resolver(service.record_key_of)
 
 

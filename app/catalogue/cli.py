@@ -16,17 +16,12 @@ catalogue_cli = AppGroup("catalogue", help="The library catalogue: MARC 21 impor
 BATCH = 500
 
 
-def _batches(path: Path, holdings_tag: str, size: int):  # type: ignore[no-untyped-def]
-    records = marc.read(path, holdings_tag=holdings_tag)
-    while batch := list(islice(records, size)):
-        yield batch
-
-
 @catalogue_cli.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Report what would change; store nothing.")
-@click.option("--holdings", "holdings_tag", type=click.Choice(sorted(marc.HOLDINGS_LAYOUTS)), default=None,
-              help="The holdings field: 952 (Koha, the default) or 852.")
+@click.option("--holdings", "holdings_tag", default=None, metavar="TAG [PART=CODE…]",
+              help="The holdings field: 952 (Koha) or 852, optionally with remapped subfields "
+                   "(\"952 branch=b price=g\"). Default: the setting CATALOGUE_HOLDINGS_TAG (952).")
 @click.option("--library", "library_code", default=None, help="The circulation library of the holdings' branches "
               "(needed only when several libraries use the same branch code).")
 @click.option("--batch-size", default=BATCH, show_default=True, type=click.IntRange(1, 10_000))
@@ -39,28 +34,37 @@ def import_command(paths: tuple[Path, ...], dry_run: bool, holdings_tag: str | N
     A record that cannot be read is reported and skipped; each batch is stored whole or not at all.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    tag = holdings_tag or app.config.get("CATALOGUE_HOLDINGS_TAG", "952")
+    try:
+        tag, layout = marc.holdings_setting(holdings_tag or app.config.get("CATALOGUE_HOLDINGS_TAG", "952"))
+    except ValueError as err:
+        raise click.BadParameter(str(err), param_hint="--holdings or CATALOGUE_HOLDINGS_TAG") from None
     sm, now = db.get_sessionmaker(app), clock.now()
     total = service.ImportReport()
     for path in paths:
-        for batch in _batches(path, tag, batch_size):
-            session = sm()
-            try:
-                report = service.import_batch(session, batch, now=now, library_code=library_code)
-                session.rollback() if dry_run else session.commit()
-            except Exception:
-                session.rollback()
-                click.echo(f"{path.name}: the batch of records {batch[0].position}–{batch[-1].position} failed; "
-                           "nothing of it was stored", err=True)
-                raise
-            finally:
-                session.close()
-            for skipped in report.skipped:
-                click.echo(f"skipped: {path.name} record {skipped.position} (control number "
-                           f"{skipped.control_number or 'unknown'}): {skipped.reason}", err=True)
-            total.add(report)
-            click.echo(f"{path.name}: {total.read} records read, {total.created} new, {total.updated} updated, "
-                       f"{total.unchanged} unchanged, {len(total.skipped)} skipped", err=True)
+        with open(path, "rb") as stream, click.progressbar(
+                length=max(path.stat().st_size, 1), label=path.name, file=sys.stderr, show_pos=False,
+                item_show_func=lambda text: text) as bar:
+            records, done = marc.read(stream, holdings_tag=tag, layout=layout), 0
+            while batch := list(islice(records, batch_size)):
+                session = sm()
+                try:
+                    report = service.import_batch(session, batch, now=now, library_code=library_code)
+                    session.rollback() if dry_run else session.commit()
+                except Exception:
+                    session.rollback()
+                    click.echo(f"\n{path.name}: the batch of records {batch[0].position}–{batch[-1].position} "
+                               "failed; nothing of it was stored", err=True)
+                    raise
+                finally:
+                    session.close()
+                for skipped in report.skipped:
+                    click.echo(f"\nskipped: {path.name} record {skipped.position} (control number "
+                               f"{skipped.control_number or 'unknown'}): {skipped.reason}", err=True)
+                total.add(report)
+                position = stream.tell()
+                bar.update(position - done, f"{total.read} read, {total.created} new, {total.updated} updated, "
+                                            f"{total.unchanged} unchanged, {len(total.skipped)} skipped")
+                done = position
     verb = "would be" if dry_run else "were"
     click.echo(f"{'dry run: ' if dry_run else ''}{total.read} records read: {total.created} {verb} added, "
                f"{total.updated} {verb} updated, {total.unchanged} unchanged, {len(total.skipped)} skipped; "

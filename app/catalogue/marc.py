@@ -1,36 +1,105 @@
-"""MARC 21 in and out with pymarc: read ISO 2709 (MARC-8 or UTF-8) and MARCXML leniently, turn a record
-into the catalogue's fields, derive the material type as libraries code it, and write MARCXML.
+"""MARC 21 in and out: read ISO 2709 (MARC-8 or UTF-8) and MARCXML leniently, turn a record into the
+catalogue's fields, derive the material type as libraries code it, and write MARCXML.
+
+Reading follows pymarc's ``MARCReader`` record by record (the same lengths, the same refusals, the same
+positions). A well-formed UTF-8 record (leader/09 ``a``) is split straight into its fields — the fields the
+catalogue reads and the MARCXML it keeps come from that one pass, without pymarc's per-subfield objects
+(that is what makes an import of a million records about as fast as pymarc merely reading them). MARC-8
+records, records whose directory or indicators are irregular, and MARCXML go through pymarc itself, and both
+ways give the same ``MarcRecord``.
 
 Nothing here touches the database: service.py stores what this module reads.
 """
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import unicodedata
+import xml.sax
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import pymarc
 from pymarc import Field, Record, Subfield
+from pymarc import exceptions as marc_errors
+from pymarc.marcxml import XmlHandler
 from stdnum import ean as stdnum_ean
-from stdnum import isbn as stdnum_isbn
 from stdnum import issn as stdnum_issn
 
 # Holdings as Koha exports them (952) or as MARC 21 holdings in the bibliographic record (852): which
-# subfield holds what. KUULO_CATALOGUE_HOLDINGS_TAG picks one; the subfield maps can be overridden too.
+# subfield holds what. The setting KUULO_CATALOGUE_HOLDINGS_TAG picks one ("952", "852") and may remap
+# subfields ("952 branch=b price=g"); see ``holdings_setting``.
 HOLDINGS_LAYOUTS: dict[str, dict[str, str]] = {
     "952": {"barcode": "p", "branch": "a", "material_type": "y", "price": "v", "location": "c", "call_number": "o"},
     "852": {"barcode": "p", "branch": "b", "material_type": "x", "price": "9", "location": "c", "call_number": "h"},
 }
+HOLDING_PARTS = ("barcode", "branch", "material_type", "price", "location", "call_number")
 ROLE_CODES = {"aut": "author", "nrt": "narrator", "trl": "translator", "ill": "illustrator", "edt": "editor",
               "cmp": "composer", "prf": "performer", "drt": "director"}
 ROLE_WORDS = {"kirjoittaja": "author", "lukija": "narrator", "kääntäjä": "translator", "kuvittaja": "illustrator",
               "toimittaja": "editor", "säveltäjä": "composer", "esittäjä": "performer", "ohjaaja": "director",
               "författare": "author", "uppläsare": "narrator", "översättare": "translator"}
+# Part of every record's content hash: a new version of the mapping below makes the next import store
+# every record again (bump it when the fields read from MARC change).
+MAPPING_VERSION = "2"
+
+
+def holdings_setting(value: Any) -> tuple[str, dict[str, str]]:
+    """The holdings tag and its subfield layout from the setting's text: "952" or "852" (Koha's and
+    MARC 21's layouts), optionally followed by remapped parts, e.g. "952 branch=b price=g".
+    ValueError names what is wrong."""
+    words = str(value if value is not None else "952").replace(",", " ").split()
+    if not words or words[0] not in HOLDINGS_LAYOUTS:
+        raise ValueError(f"the holdings tag must be one of {', '.join(sorted(HOLDINGS_LAYOUTS))}")
+    layout = dict(HOLDINGS_LAYOUTS[words[0]])
+    for word in words[1:8]:
+        part, _, code = word.partition("=")
+        if part not in HOLDING_PARTS or len(code) != 1 or not code.isascii() or not code.isalnum():
+            raise ValueError(f"a subfield is named as part=code with part one of {', '.join(HOLDING_PARTS)}: {word!r}")
+        layout[part] = code
+    if len(words) > 8:
+        raise ValueError("at most six subfields can be remapped")
+    return words[0], layout
+
+
+class MarcRecord:
+    """A record as the catalogue reads it: the leader and the fields in record order, a control field as
+    ``(tag, data)``, a data field as ``(tag, ind1, ind2, [(code, value), …])``. ``plain``: no value needs
+    escaping in XML (known for records split from their bytes)."""
+
+    __slots__ = ("leader", "fields", "tags", "plain")
+
+    def __init__(self, leader: str, fields: list[tuple[Any, ...]], plain: bool = False) -> None:
+        self.leader = leader
+        self.fields = fields
+        self.plain = plain
+        tags: dict[str, list[tuple[Any, ...]]] = {}
+        for f in fields:
+            if f[0] in tags:
+                tags[f[0]].append(f)
+            else:
+                tags[f[0]] = [f]
+        self.tags = tags
+
+    @classmethod
+    def of(cls, record: Record) -> MarcRecord:
+        fields: list[tuple[Any, ...]] = []
+        for f in record.fields:
+            if f.control_field:
+                fields.append((f.tag, f.data if isinstance(f.data, str) else str(f.data or "")))
+            else:
+                ind = f.indicators
+                fields.append((f.tag, ind.first if ind else " ", ind.second if ind else " ",
+                               [(s.code, s.value) for s in f.subfields]))
+        return cls(str(record.leader or ""), fields)
+
+    def data(self, tag: str) -> str:
+        for f in self.tags.get(tag, ()):
+            if len(f) == 2:
+                return f[1]
+        return ""
 
 
 @dataclass
@@ -68,6 +137,7 @@ class Parsed:
     notes: list[str] = field(default_factory=list)
     holdings: list[Holding] = field(default_factory=list)
     marcxml: str = ""
+    digest: str = ""  # of the MARCXML, the holdings layout and MAPPING_VERSION: what tells a changed record
 
     @property
     def cover_isbn(self) -> str:
@@ -83,7 +153,7 @@ class Parsed:
         return f"cn:{self.control_number}"[:80]
 
     def content_hash(self) -> str:
-        return hashlib.sha256(self.marcxml.encode()).hexdigest()
+        return self.digest or hashlib.sha256(self.marcxml.encode()).hexdigest()
 
 
 @dataclass
@@ -101,36 +171,97 @@ class Read:
     parsed: Parsed
 
 
+_PUNCT = "/:;,=."
+
+
 def _clean(text: str | None) -> str:
     """Subfield text without ISBD punctuation at the end and without characters a database refuses."""
-    text = unicodedata.normalize("NFC", (text or "").replace("\x00", ""))
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return re.sub(r"[\s/:;,=.]+$", "", text.strip()).strip()
+    if not text:
+        return ""
+    if not text.isascii():
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    elif "\x00" in text:
+        text = text.replace("\x00", "")
+    text = text.strip()
+    while text and (text[-1] in _PUNCT or text[-1].isspace()):
+        text = text.rstrip(_PUNCT).rstrip()
+    return text
 
 
-def _values(record: Record, tags: Iterable[str], codes: str) -> list[str]:
-    out = []
-    for f in record.get_fields(*tags):
-        text = " -- ".join(_clean(v) for v in f.get_subfields(*codes) if _clean(v))
+def _fields(record: MarcRecord, tags: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """The data fields with these tags, in record order."""
+    if len(tags) == 1:
+        return [f for f in record.tags.get(tags[0], ()) if len(f) == 4]
+    if record.tags.keys().isdisjoint(tags):
+        return []
+    return [f for f in record.fields if f[0] in tags and len(f) == 4]
+
+
+def _values(record: MarcRecord, tags: tuple[str, ...], codes: str) -> list[str]:
+    out: list[str] = []
+    for f in _fields(record, tags):
+        parts = [c for c in (_clean(v) for code, v in f[3] if code in codes) if c]
+        text = " -- ".join(parts)
         if text and text not in out:
             out.append(text)
     return out
 
 
-def _first(record: Record, tag: str, code: str) -> str:
-    for f in record.get_fields(tag):
-        for v in f.get_subfields(code):
-            if _clean(v):
-                return _clean(v)
+def _first(record: MarcRecord, tag: str, code: str) -> str:
+    for f in record.tags.get(tag, ()):
+        if len(f) == 4:
+            for c, v in f[3]:
+                if c == code and (v := _clean(v)):
+                    return v
     return ""
+
+
+def _sub(f: tuple[Any, ...], code: str) -> str:
+    for c, v in f[3]:
+        if c == code:
+            return v
+    return ""
+
+
+def _isbn10_check(digits: str) -> str:
+    check = (11 - sum(map(int.__mul__, (10, 9, 8, 7, 6, 5, 4, 3, 2), map(int, digits[:9]))) % 11) % 11
+    return "X" if check == 10 else str(check)
+
+
+def _ean_check(digits: str) -> str:
+    body = digits[:12]
+    return str((10 - (sum(map(int, body[0::2])) + 3 * sum(map(int, body[1::2]))) % 10) % 10)
+
+
+def _valid_isbn(raw: str) -> bool:
+    """python-stdnum's isbn.is_valid for a compact upper-case number, without its per-call overhead."""
+    if len(raw) == 10:
+        return raw[:9].isdigit() and (raw[9].isdigit() or raw[9] == "X") and _isbn10_check(raw) == raw[9]
+    if len(raw) == 13:
+        return raw.isdigit() and raw[:3] in ("978", "979") and _ean_check(raw) == raw[12]
+    return False
+
+
+def _to_isbn13(raw: str) -> str:
+    if len(raw) == 13:
+        return raw
+    body = "978" + raw[:9]
+    return body + _ean_check(body)
 
 
 def compact_isbn13(value: str) -> str | None:
     """An ISBN as its compact 13-digit form (an ISBN-10 is converted); text that is no ISBN at all → None.
     A number whose check digit is wrong is kept as written (catalogues carry such numbers)."""
     raw = re.sub(r"[^0-9Xx]", "", value.split(" ")[0] if value else "").upper()
-    if stdnum_isbn.is_valid(raw):
-        return stdnum_isbn.to_isbn13(raw)
+    if _valid_isbn(raw):
+        return _to_isbn13(raw)
     if len(raw) == 13 and raw.isdigit() and raw[:3] in ("978", "979"):
         return raw
     if len(raw) == 10:
@@ -142,49 +273,65 @@ def identifier_forms(value: str) -> list[str]:
     """Every form an identifier may be looked up by: compact, ISBN-10 and ISBN-13."""
     compact = re.sub(r"[\s-]", "", value).upper()
     forms = [compact] if compact else []
-    if stdnum_isbn.is_valid(compact):
-        forms.append(stdnum_isbn.to_isbn13(compact))
-        try:
-            forms.append(stdnum_isbn.to_isbn10(compact))
-        except Exception:  # noqa: BLE001 - a 979 ISBN has no ISBN-10
-            pass
+    if _valid_isbn(compact):
+        forms.append(_to_isbn13(compact))
+        if compact.startswith("978") or len(compact) == 10:  # a 979 ISBN has no ISBN-10
+            body = _to_isbn13(compact)[3:12]
+            forms.append(body + _isbn10_check(body))
     return list(dict.fromkeys(forms))
 
 
-def _age_rating(record: Record) -> int | None:
-    for text in _values(record, ["521"], "a"):
-        m = re.search(r"(?:K|PEGI|S)?\s*-?\s*(\d{1,2})", text)
+_AGE = re.compile(r"(?:K|PEGI|S)?\s*-?\s*(\d{1,2})")
+
+
+def _age_rating(record: MarcRecord) -> int | None:
+    for text in _values(record, ("521",), "a"):
+        m = _AGE.search(text)
         if m and 0 <= int(m.group(1)) <= 21:
             return int(m.group(1))
     return None
 
 
-def material_type(record: Record) -> str:
+CARRIER_TAGS = ("300", "337", "338", "347", "538", "500", "655")
+
+
+def material_type(record: MarcRecord | Record) -> str:
     """The material type from the leader (06 type, 07 level), 008 and the RDA 336–338 / 300 / 347 texts."""
-    leader = str(record.leader or "")
+    if isinstance(record, Record):
+        record = MarcRecord.of(record)
+    leader = record.leader
     kind, level = leader[6:7], leader[7:8]
-    f008 = (record.get_fields("008") or [None])[0]
-    fixed = f008.data if f008 is not None and f008.data else ""
-    carrier = " ".join(_values(record, ["300", "337", "338", "347", "538", "500", "655"], "abcde")).lower()
-    online = "online" in carrier or "verkkoaineisto" in carrier or "e-äänikirja" in carrier
+    fixed = record.data("008")
+
+    def carrier() -> str:
+        return " ".join(_values(record, CARRIER_TAGS, "abcde")).lower()
+
     if kind in ("a", "t"):
         if level == "s":
             return "magazine"
-        if fixed[23:24] == "d" or "large print" in carrier or "isotekstinen" in carrier or "suuri teksti" in carrier:
+        if fixed[23:24] == "d":
+            return "large_print"
+        text = carrier()
+        if "large print" in text or "isotekstinen" in text or "suuri teksti" in text:
             return "large_print"
         return "book"
     if kind == "i":
-        if "daisy" in carrier:
+        text = carrier()
+        if "daisy" in text:
             return "daisy"
-        if online or fixed[23:24] in ("o", "s"):
+        if "online" in text or "verkkoaineisto" in text or "e-äänikirja" in text or fixed[23:24] in ("o", "s"):
             return "e_audiobook"
         return "audiobook_cd"
     if kind == "j":
         return "music_cd"
     if kind == "g":
-        return "bluray" if ("blu-ray" in carrier or "bluray" in carrier) else "dvd"
+        text = carrier()
+        return "bluray" if ("blu-ray" in text or "bluray" in text) else "dvd"
     if kind == "m":
-        if fixed[26:27] == "g" or "game" in carrier or "peli" in carrier or "konsoli" in carrier:
+        if fixed[26:27] == "g":
+            return "console_game"
+        text = carrier()
+        if "game" in text or "peli" in text or "konsoli" in text:
             return "console_game"
         return "object"
     if kind in ("r", "o", "p", "k"):
@@ -192,89 +339,166 @@ def material_type(record: Record) -> str:
     return "book"
 
 
-def _authors(record: Record) -> list[dict[str, str]]:
+def _authors(record: MarcRecord) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
-    for f in record.get_fields("100", "110", "700", "710"):
-        name = _clean(f.get("a"))
+    for f in _fields(record, ("100", "110", "700", "710")):
+        name = _clean(_sub(f, "a"))
         if not name:
             continue
         role = ""
-        for code in f.get_subfields("4"):
-            role = ROLE_CODES.get(code.strip().lower(), "")
-        for word in f.get_subfields("e"):
-            role = role or ROLE_WORDS.get(_clean(word).lower(), _clean(word).lower())
-        role = role or ("author" if f.tag in ("100", "110") else "contributor")
+        for code, value in f[3]:
+            if code == "4":
+                role = ROLE_CODES.get(value.strip().lower(), "")
+        if not role:
+            for code, value in f[3]:
+                if code == "e" and not role:
+                    word = _clean(value).lower()
+                    role = ROLE_WORDS.get(word, word)
+        role = role or ("author" if f[0] in ("100", "110") else "contributor")
         if not any(a["name"] == name for a in out):
             out.append({"name": name[:300], "role": role[:40]})
     return out
 
 
-def _year(record: Record) -> int | None:
-    f008 = (record.get_fields("008") or [None])[0]
-    if f008 is not None and f008.data and f008.data[7:11].isdigit():
-        return int(f008.data[7:11])
-    for text in _values(record, ["264", "260"], "c"):
-        m = re.search(r"(1[5-9]\d\d|20\d\d)", text)
+_YEAR = re.compile(r"(1[5-9]\d\d|20\d\d)")
+
+
+def _year(record: MarcRecord) -> int | None:
+    fixed = record.data("008")
+    if fixed[7:11].isdigit():
+        return int(fixed[7:11])
+    for text in _values(record, ("264", "260"), "c"):
+        m = _YEAR.search(text)
         if m:
             return int(m.group(1))
     return None
 
 
-def _holdings(record: Record, tag: str, layout: dict[str, str]) -> list[Holding]:
+def _holdings(record: MarcRecord, tag: str, layout: dict[str, str]) -> list[Holding]:
     out = []
-    for f in record.get_fields(tag):
-        barcode = _clean(f.get(layout["barcode"]))
+    for f in _fields(record, (tag,)):
+        barcode = _clean(_sub(f, layout["barcode"]))
         if not barcode:
             continue
-        out.append(Holding(barcode=barcode[:40], branch=_clean(f.get(layout["branch"]))[:40],
-                           material_type=_clean(f.get(layout["material_type"]))[:40],
-                           price=(f.get(layout["price"]) or "").strip()[:20],
-                           location=_clean(f.get(layout["location"]))[:100],
-                           call_number=_clean(f.get(layout["call_number"]))[:100]))
+        out.append(Holding(barcode=barcode[:40], branch=_clean(_sub(f, layout["branch"]))[:40],
+                           material_type=_clean(_sub(f, layout["material_type"]))[:40],
+                           price=_sub(f, layout["price"]).strip()[:20],
+                           location=_clean(_sub(f, layout["location"]))[:100],
+                           call_number=_clean(_sub(f, layout["call_number"]))[:100]))
     return out
 
 
-def control_number(record: Record) -> str:
+def control_number(record: MarcRecord | Record) -> str:
     """001 with 003 ("FI-MELINDA:123"); without 001 the first 035 ("(FI-MELINDA)123"); else ""."""
-    f001, f003 = record.get_fields("001"), record.get_fields("003")
-    number = _clean(f001[0].data) if f001 and f001[0].data else ""
+    if isinstance(record, Record):
+        record = MarcRecord.of(record)
+    number = _clean(record.data("001"))
     if number:
-        agency = _clean(f003[0].data) if f003 and f003[0].data else ""
+        agency = _clean(record.data("003"))
         return f"{agency}:{number}" if agency else number
     return _first(record, "035", "a")
 
 
-def parse(record: Record, *, holdings_tag: str = "952", layout: dict[str, str] | None = None) -> Parsed:
+def _digits(value: str) -> str:
+    return "".join(c for c in value if c.isdigit()) if not value.isdigit() else value
+
+
+_PREFIXES: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = {}
+
+
+def _digest_prefix(holdings_tag: str, layout: dict[str, str]) -> bytes:
+    key = (holdings_tag, tuple(sorted(layout.items())))
+    if key not in _PREFIXES:
+        _PREFIXES[key] = f"{MAPPING_VERSION}|{key}|".encode()
+    return _PREFIXES[key]
+
+
+def parse(record: MarcRecord | Record, *, holdings_tag: str = "952", layout: dict[str, str] | None = None) -> Parsed:
     """The catalogue's fields of one record. ValueError: no control number or no title."""
+    if isinstance(record, Record):
+        record = MarcRecord.of(record)
     number = control_number(record)
     if not number:
         raise ValueError("no control number (001 or 035)")
     title = _first(record, "245", "a")
     if not title:
         raise ValueError("no title (245 $a)")
-    isbns = list(dict.fromkeys(i for v in _values(record, ["020"], "a") if (i := compact_isbn13(v))))
-    issns = list(dict.fromkeys(stdnum_issn.compact(v) for v in _values(record, ["022"], "a")
-                               if stdnum_issn.is_valid(v)))
-    eans = list(dict.fromkeys(re.sub(r"\D", "", v) for v in _values(record, ["024"], "a")
-                              if re.sub(r"\D", "", v) and (stdnum_ean.is_valid(re.sub(r"\D", "", v))
-                                                           or len(re.sub(r"\D", "", v)) in (12, 13))))
-    f008 = (record.get_fields("008") or [None])[0]
-    language = (f008.data[35:38].strip() if f008 is not None and f008.data and len(f008.data) >= 38 else "") \
-        or _first(record, "041", "a")[:3]
-    xml = pymarc.record_to_xml(record, namespace=True).decode("utf-8")
+    layout = layout or HOLDINGS_LAYOUTS.get(holdings_tag, HOLDINGS_LAYOUTS["952"])
+    isbns = list(dict.fromkeys(i for v in _values(record, ("020",), "a") if (i := compact_isbn13(v))))
+    issns = list(dict.fromkeys(stdnum_issn.compact(v) for v in _values(record, ("022",), "a")
+                               if stdnum_issn.is_valid(v))) if "022" in record.tags else []
+    eans = list(dict.fromkeys(d for v in _values(record, ("024",), "a")
+                              if (d := _digits(v)) and (len(d) in (12, 13) or stdnum_ean.is_valid(d)))) \
+        if "024" in record.tags else []
+    fixed = record.data("008")
+    language = (fixed[35:38].strip() if len(fixed) >= 38 else "") or _first(record, "041", "a")[:3]
+    if not (language.isascii() and language.isalpha() and language.islower()):
+        language = re.sub(r"[^a-z]", "", language.lower())
+    xml = to_xml(record)
+    digest = hashlib.sha256(_digest_prefix(holdings_tag, layout) + xml.encode()).hexdigest()
+    g = _first
     return Parsed(
-        control_number=number[:200], title=title[:500], subtitle=_first(record, "245", "b")[:500],
-        responsibility=_first(record, "245", "c")[:500], authors=_authors(record),
-        publisher=(_first(record, "264", "b") or _first(record, "260", "b"))[:300], year=_year(record),
-        edition=_first(record, "250", "a")[:200], language=re.sub(r"[^a-z]", "", language.lower())[:3],
+        control_number=number[:200], title=title[:500], subtitle=g(record, "245", "b")[:500],
+        responsibility=g(record, "245", "c")[:500], authors=_authors(record),
+        publisher=(g(record, "264", "b") or g(record, "260", "b"))[:300], year=_year(record),
+        edition=g(record, "250", "a")[:200], language=language[:3],
         isbns=isbns, issns=issns, eans=eans,
-        subjects=_values(record, ["600", "610", "650", "651"], "axyz")[:50], genres=_values(record, ["655"], "a")[:20],
-        series=_values(record, ["490", "830"], "a")[:10], material_type=material_type(record),
-        age_rating=_age_rating(record), physical_description=" ".join(_values(record, ["300"], "abce"))[:500],
-        notes=_values(record, ["500", "520"], "a")[:20],
-        holdings=_holdings(record, holdings_tag, layout or HOLDINGS_LAYOUTS.get(holdings_tag, HOLDINGS_LAYOUTS["952"])),
-        marcxml=xml)
+        subjects=_values(record, ("600", "610", "650", "651"), "axyz")[:50],
+        genres=_values(record, ("655",), "a")[:20],
+        series=_values(record, ("490", "830"), "a")[:10], material_type=material_type(record),
+        age_rating=_age_rating(record), physical_description=" ".join(_values(record, ("300",), "abce"))[:500],
+        notes=_values(record, ("500", "520"), "a")[:20],
+        holdings=_holdings(record, holdings_tag, layout), marcxml=xml, digest=digest)
 
+
+# -- MARCXML out --------------------------------------------------------------------------------
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _attr(text: str) -> str:
+    return _escape(text).replace('"', "&quot;")
+
+
+def to_xml(record: MarcRecord) -> str:
+    """The record as a MARCXML ``<record>`` (characters XML 1.0 cannot carry are left out)."""
+    if record.plain:
+        parts = ['<record xmlns="http://www.loc.gov/MARC21/slim"><leader>', record.leader, "</leader>"]
+        add = parts.append
+        for f in record.fields:
+            if len(f) == 2:
+                add(f'<controlfield tag="{f[0]}">{f[1]}</controlfield>')
+            else:
+                add(f'<datafield tag="{f[0]}" ind1="{f[1]}" ind2="{f[2]}">'
+                    + "".join([f'<subfield code="{c}">{v}</subfield>' for c, v in f[3]]) + "</datafield>")
+        add("</record>")
+        return "".join(parts)
+    parts = ['<record xmlns="http://www.loc.gov/MARC21/slim"><leader>', _escape(record.leader), "</leader>"]
+    add = parts.append
+    for f in record.fields:
+        if len(f) == 2:
+            add(f'<controlfield tag="{_attr(f[0])}">{_escape(f[1])}</controlfield>')
+        else:
+            add(f'<datafield tag="{_attr(f[0])}" ind1="{_attr(f[1])}" ind2="{_attr(f[2])}">')
+            for code, value in f[3]:
+                add(f'<subfield code="{_attr(code)}">{_escape(value)}</subfield>')
+            add("</datafield>")
+    add("</record>")
+    xml = "".join(parts)
+    return _NOT_XML.sub("", xml) if _NOT_XML.search(xml) else xml
+
+
+# -- reading --------------------------------------------------------------------------------------
 
 def _control_in_chunk(chunk: bytes | None) -> str:
     """The 001 of a record that could not be read, found by pattern if its directory lies ("" if none)."""
@@ -285,6 +509,93 @@ def _control_in_chunk(chunk: bytes | None) -> str:
         return m.group(1).decode("ascii") if m else ""
     except UnicodeDecodeError:
         return ""
+
+
+def _reason(exc: BaseException | None) -> str:
+    return type(exc).__name__ + (f": {exc}" if str(exc) else "") if exc is not None else "unreadable"
+
+
+# Bytes that need escaping in XML or cannot be in it at all (besides MARC's own separators), and a
+# subfield code that is not ASCII (pymarc repairs it with a warning).
+_XML_SPECIAL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1c&<>\"]")
+_ODD_CODE = re.compile(rb"\x1f[\x80-\xff]")
+
+
+def _split_utf8(chunk: bytes) -> MarcRecord | None:
+    """A well-formed UTF-8 record split into its fields as pymarc would (None: let pymarc read it).
+
+    Well-formed: the directory's entries are contiguous and in order and each field ends where its entry
+    says, so the data can be decoded once and split at the field terminators."""
+    if chunk[9:10] != b"a" or _ODD_CODE.search(chunk):
+        return None  # MARC-8 (pymarc converts it), or a subfield code pymarc has to repair
+    try:
+        base = int(chunk[12:17])
+        if base <= 24 or base >= len(chunk) or len(chunk) < int(chunk[:5]):
+            return None
+        directory = chunk[24:base - 1].decode("ascii")
+        size = len(directory)
+        if size % 12 or not size or chunk[base - 1] != 0x1E:
+            return None
+        lengths = [int(directory[i + 3:i + 7]) for i in range(0, size, 12)]
+        raw = chunk[base:-1]
+        pieces = raw.split(b"\x1e")
+        if pieces[-1] or [len(p) + 1 for p in pieces[:-1]] != lengths or \
+                [int(directory[i + 7:i + 12]) for i in range(0, size, 12)] != list(accumulate(lengths, initial=0))[:-1]:
+            return None
+        texts = raw.decode("utf-8", "replace").split("\x1e")
+        fields: list[tuple[Any, ...]] = []
+        add = fields.append
+        for i, text in zip(range(0, size, 12), texts, strict=False):
+            tag = directory[i:i + 3]
+            if tag < "010" and tag.isdigit():
+                if "\ufffd" in text:
+                    return None  # pymarc refuses bytes that are not UTF-8 in a control field
+                add((tag, text))
+                continue
+            head, *subs = text.split("\x1f")
+            if len(head) != 2 or not head.isascii():
+                return None
+            add((tag, head[0], head[1], [(s[0], s[1:]) for s in subs if s]))
+        plain = _XML_SPECIAL.search(chunk) is None and b"\xef\xbf\xbe" not in chunk and b"\xef\xbf\xbf" not in chunk
+        return MarcRecord(chunk[:24].decode("ascii"), fields, plain=plain)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _iso(stream: BinaryIO) -> Iterator[tuple[int, MarcRecord | None, bytes, BaseException | None]]:
+    """(position, record or None, the record's bytes, why not) for each record of an ISO 2709 stream, read
+    as pymarc's MARCReader reads it (a length that cannot be trusted ends the file)."""
+    position = 0
+    while True:
+        first5 = stream.read(5)
+        if not first5:
+            return
+        position += 1
+        if len(first5) < 5:
+            yield position, None, first5, marc_errors.TruncatedRecord()
+            return
+        try:
+            length = int(first5)
+        except ValueError:
+            yield position, None, first5, marc_errors.RecordLengthInvalid()
+            return
+        chunk = first5 + stream.read(length - 5)
+        if len(chunk) < length:
+            yield position, None, chunk, marc_errors.TruncatedRecord()
+            return
+        if chunk[-1] != 0x1D:
+            yield position, None, chunk, marc_errors.EndOfRecordNotFound()
+            return
+        fast = _split_utf8(chunk)
+        if fast is not None:
+            yield position, fast, chunk, None
+            continue
+        try:
+            record = Record(chunk, to_unicode=True, force_utf8=False, utf8_handling="replace")
+        except Exception as exc:  # noqa: BLE001 - pymarc's refusal is the record's reason
+            yield position, None, chunk, exc
+            continue
+        yield position, MarcRecord.of(record), chunk, None
 
 
 def read(source: Path | BinaryIO, *, holdings_tag: str = "952",
@@ -298,43 +609,61 @@ def read(source: Path | BinaryIO, *, holdings_tag: str = "952",
         if head.lstrip().startswith(b"<"):
             yield from _read_xml(stream, holdings_tag, layout)
             return
-        reader = pymarc.MARCReader(stream, to_unicode=True, force_utf8=False, utf8_handling="replace",
-                                   permissive=True)
-        for position, record in enumerate(reader, start=1):
+        for position, record, chunk, exc in _iso(stream):
             if record is None:
-                exc = reader.current_exception
-                yield Unreadable(position, _control_in_chunk(reader.current_chunk),
-                                 type(exc).__name__ + (f": {exc}" if str(exc) else ""))
-                continue
-            yield _parsed(position, record, holdings_tag, layout)
+                yield Unreadable(position, _control_in_chunk(chunk), _reason(exc))
+            else:
+                yield _parsed(position, record, holdings_tag, layout)
     finally:
         if isinstance(source, Path):
             stream.close()
 
 
-def _parsed(position: int, record: Record, holdings_tag: str, layout: dict[str, str] | None) -> Read | Unreadable:
+def _parsed(position: int, record: MarcRecord, holdings_tag: str, layout: dict[str, str] | None) -> Read | Unreadable:
     try:
         return Read(position, parse(record, holdings_tag=holdings_tag, layout=layout))
-    except (ValueError, KeyError, IndexError, AttributeError) as err:
-        return Unreadable(position, control_number(record) if isinstance(record, Record) else "", str(err))
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError) as err:
+        try:
+            number = control_number(record)
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+            number = ""
+        return Unreadable(position, number, str(err))
+
+
+class _Collect(XmlHandler):
+    def process_record(self, record: Record) -> None:
+        self.records.append(record)
 
 
 def _read_xml(stream: BinaryIO, holdings_tag: str, layout: dict[str, str] | None) -> Iterator[Read | Unreadable]:
+    """MARCXML with pymarc's handler, fed 1 MB at a time (a large file is not held in memory)."""
+    handler = _Collect(strict=False)
+    parser = xml.sax.make_parser()
+    parser.setContentHandler(handler)
+    parser.setFeature(xml.sax.handler.feature_namespaces, 1)
+    position = 0
     try:
-        records = pymarc.parse_xml_to_array(io.BytesIO(stream.read()), strict=False)
-    except Exception as err:  # noqa: BLE001 - a broken XML document: nothing of it can be read
-        yield Unreadable(1, "", f"MARCXML cannot be read: {type(err).__name__}")
+        while chunk := stream.read(1 << 20):
+            parser.feed(chunk)  # type: ignore[attr-defined]
+            for record in handler.records:
+                position += 1
+                yield _parsed(position, MarcRecord.of(record), holdings_tag, layout)
+            handler.records.clear()
+        parser.close()  # type: ignore[attr-defined]
+    except Exception as err:  # noqa: BLE001 - a broken XML document: nothing after the break can be read
+        yield Unreadable(position + 1, "", f"MARCXML cannot be read: {type(err).__name__}")
         return
-    for position, record in enumerate(records, start=1):
-        yield _parsed(position, record, holdings_tag, layout)
+    for record in handler.records:
+        position += 1
+        yield _parsed(position, MarcRecord.of(record), holdings_tag, layout)
 
 
 def write_xml(xml_records: Iterable[str], out: BinaryIO) -> int:
     """A MARCXML collection of the stored records (each as imported)."""
     out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<collection xmlns="http://www.loc.gov/MARC21/slim">\n')
     count = 0
-    for xml in xml_records:
-        body = re.sub(r"^<record[^>]*>", "<record>", xml.strip())
+    for xml_text in xml_records:
+        body = re.sub(r"^<record[^>]*>", "<record>", xml_text.strip())
         out.write(body.encode("utf-8") + b"\n")
         count += 1
     out.write(b"</collection>\n")

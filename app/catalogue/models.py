@@ -43,7 +43,8 @@ class Record(Base):
     subjects: Mapped[list[str]] = mapped_column(JSON, default=list)
     genres: Mapped[list[str]] = mapped_column(JSON, default=list)
     series: Mapped[list[str]] = mapped_column(JSON, default=list)
-    material_type: Mapped[str] = mapped_column(String(20), index=True)
+    # Indexed by ix_catalogue_records_material_type_year (its leading column).
+    material_type: Mapped[str] = mapped_column(String(20))
     age_rating: Mapped[int | None] = mapped_column(Integer)
     physical_description: Mapped[str] = mapped_column(String(500), default="")
     notes: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -79,3 +80,6 @@ class Holding(Base):
     record_id: Mapped[int] = mapped_column(ForeignKey("catalogue_records.id", ondelete="CASCADE"), index=True)
     shelf_location: Mapped[str] = mapped_column(String(100), default="")
     call_number: Mapped[str] = mapped_column(String(100), default="")
+
+
+from app.catalogue import lists_models  # noqa: E402,F401  (favourites lists, saved searches, alerts)

@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.catalogue import marc
 from app.catalogue.models import Holding, Record, RecordIdentifier
 from app.catalogue.search import SearchQuery, SearchResult, search
 from app.circulation import service as circulation
+from app.circulation import service_items
 from app.circulation.models import ACTIVE_HOLD_STATES, Branch, CircLibrary, Hold, Item, Loan
-from app.circulation.money import Money
-from app.circulation.service_common import local_today, policy_of
+from app.circulation.service_common import local_today
 from app.errors import DomainError
 
 __all__ = ["SearchQuery", "SearchResult", "search"]
@@ -90,109 +90,150 @@ def _store(session: Session, record: Record | None, values: dict[str, Any], dige
     return record
 
 
-def _branch(session: Session, code: str, library_code: str | None) -> tuple[Branch, CircLibrary]:
-    query = select(Branch, CircLibrary).join(CircLibrary, CircLibrary.id == Branch.library_id).where(Branch.code == code)
-    if library_code:
-        query = query.where(CircLibrary.code == library_code)
-    rows = list(session.execute(query).all())
-    if len(rows) != 1:
-        raise DomainError("catalogue-unknown-branch" if not rows else "branch-ambiguous", 422, branch=code)
-    return rows[0]
+def _skip_reason(err: DomainError) -> str:
+    detail = ", ".join(f"{k}={v}" for k, v in err.params.items())
+    return f"{err.code}" + (f" ({detail})" if detail else "")
 
 
-def _item_material(parsed: marc.Parsed, holding: marc.Holding, lent: list[str]) -> str:
-    if holding.material_type in lent:
-        return holding.material_type
+def _item_material(parsed: marc.Parsed) -> str:
+    """Circulation's material type for a record's copies when the holding names none the library lends."""
     wanted = CIRCULATION_MATERIAL.get(parsed.material_type, "book")
     if wanted == "console_game_child" and (parsed.age_rating or 0) >= ADULT_GAME_AGE:
         wanted = "console_game_adult"
-    if wanted not in lent:
-        raise DomainError("unknown-material-type", 422, material_type=holding.material_type or wanted)
     return wanted
 
 
-def _holdings(session: Session, record: Record, parsed: marc.Parsed, *, now: datetime, library_code: str | None,
-              report: ImportReport, branches: dict[str, tuple[Branch, CircLibrary]]) -> None:
-    """Create or update circulation's copy for each holding (barcode, branch, material type, price)."""
-    for h in parsed.holdings:
-        if h.branch not in branches:
-            branches[h.branch] = _branch(session, h.branch, library_code)
-        branch, library = branches[h.branch]
-        policy = policy_of(library)
-        material = _item_material(parsed, h, list(policy.material_types))
-        try:
-            price = Money.parse(h.price.replace(",", ".") or "0", policy.currency)
-        except ValueError:
-            raise DomainError("invalid-amount", 422, currency=policy.currency) from None
-        item = session.scalar(select(Item).where(Item.barcode == h.barcode))
-        title = parsed.title[:300]
-        if item is None:
-            circulation.add_item(session, library_code=library.code, barcode=h.barcode, record_key=record.record_key,
-                                 title=title, material_type=material, home_branch=branch.code, replacement_price=price,
-                                 now=now, age_rating=parsed.age_rating)
-            report.items_created += 1
-        else:
-            if item.library_id != library.id:
-                raise DomainError("catalogue-barcode-in-other-library", 422, barcode=h.barcode)
-            wanted = {"record_key": record.record_key, "title": title, "material_type": material,
-                      "replacement_price_minor": price.minor, "age_rating": parsed.age_rating}
-            changed = {k: v for k, v in wanted.items() if getattr(item, k) != v}
-            if item.home_branch_id != branch.id:
-                if item.status == "available" and item.current_branch_id == item.home_branch_id:
-                    item.current_branch_id = branch.id
-                item.home_branch_id = branch.id
-                changed["home_branch_id"] = branch.id
-            for key, value in changed.items():
-                setattr(item, key, value)
-            report.items_updated += 1 if changed else 0
-        shelf = session.scalar(select(Holding).where(Holding.barcode == h.barcode))
-        if shelf is None:
-            session.add(Holding(barcode=h.barcode, record_id=record.id, shelf_location=h.location,
-                                call_number=h.call_number))
-        else:
-            shelf.record_id, shelf.shelf_location, shelf.call_number = record.id, h.location, h.call_number
-    session.flush()
+def _copies(reads: list[marc.Read]) -> tuple[list[service_items.ItemUpsert], list[int]]:
+    """The copies of these records as circulation's item descriptions, and the record (index) of each."""
+    items, owner = [], []
+    for n, r in enumerate(reads):
+        parsed = r.parsed
+        fallback = _item_material(parsed)
+        for h in parsed.holdings:
+            items.append(service_items.ItemUpsert(
+                barcode=h.barcode, home_branch=h.branch, record_key=parsed.record_key, title=parsed.title[:300],
+                material_type=h.material_type, fallback_material_type=fallback, price=h.price,
+                age_rating=parsed.age_rating))
+            owner.append(n)
+    return items, owner
+
+
+def _record_row(parsed: marc.Parsed, now: datetime, values: dict[str, Any] | None = None) -> dict[str, Any]:
+    values = values or marc.as_dict(parsed)
+    return values | {"search_text": search_text(values), "content_hash": parsed.content_hash(), "updated_at": now}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value) if value else "[]"
+
+
+RECORD_UPDATED = ("record_key", "title", "subtitle", "responsibility", "authors", "publisher", "year", "edition",
+                  "language", "isbns", "issns", "eans", "subjects", "genres", "series", "material_type", "age_rating",
+                  "physical_description", "notes", "cover_isbn", "search_text", "marcxml", "content_hash",
+                  "updated_at")
+RECORD_JSON = frozenset({"authors", "isbns", "issns", "eans", "subjects", "genres", "series", "notes"})
+RECORD_INSERTED = ("control_number", "source", *RECORD_UPDATED[:-1])
+
+
+def _insert_records(session: Session, parsed: list[marc.Parsed], values: list[dict[str, Any]],
+                    now: datetime) -> dict[str, int]:
+    """New records with one driver-level executemany (SQLite: the FTS5 triggers index them in the same
+    statement) or COPY (PostgreSQL: the GIN indexes compute the tsvectors); their ids by control number."""
+    table = Record.__table__
+    stamp = service_items.driver_value(session, table.c.created_at, now)
+    rows = []
+    for p, v in zip(parsed, values, strict=True):
+        row = _record_row(p, now, v) | {"source": "marc"}
+        rows.append(tuple(_json(row[k]) if k in RECORD_JSON else row[k] for k in RECORD_INSERTED) + (stamp, stamp))
+    service_items.insert_rows(session, table, (*RECORD_INSERTED, "created_at", "updated_at"), rows)
+    return {cn: rid for rid, cn in session.execute(select(table.c.id, table.c.control_number).where(
+        table.c.control_number.in_([p.control_number for p in parsed])))}
 
 
 def import_batch(session: Session, batch: list[marc.Read | marc.Unreadable], *, now: datetime,
                  library_code: str | None = None) -> ImportReport:
-    """Store one batch of read records. A record whose holdings are refused (unknown branch, material type
-    or price) is skipped with its reason, in a savepoint; any other error fails the whole batch."""
-    report = ImportReport()
+    """Store one batch of read records with a handful of statements (whatever the batch's size): the known
+    control numbers and their content hashes in one query, new records in one multi-row INSERT, changed ones
+    in one executemany UPDATE, their identifiers and shelf places likewise, and the copies through
+    circulation's bulk item service. Unchanged records are not touched. A record whose copies are refused
+    (unknown branch, material type or price, a barcode of another library) is skipped with its reason before
+    anything is written; any other error fails the whole batch (the caller rolls it back)."""
+    report = ImportReport(read=len(batch), skipped=[r for r in batch if isinstance(r, marc.Unreadable)])
     readable = [r for r in batch if isinstance(r, marc.Read)]
-    report.skipped = [r for r in batch if isinstance(r, marc.Unreadable)]
-    report.read = len(batch)
-    known = {r.control_number: r for r in session.scalars(
-        select(Record).where(Record.control_number.in_([r.parsed.control_number for r in readable])))}
-    seen: set[str] = set()
-    branches: dict[str, tuple[Branch, CircLibrary]] = {}  # looked up once a batch
-    for item in readable:
-        parsed = item.parsed
-        values = marc.as_dict(parsed)
-        digest = _hash(values, parsed.holdings)
-        existing = known.get(parsed.control_number)
-        if existing is not None and existing.content_hash == digest:
-            if parsed.control_number not in seen:
-                report.unchanged += 1
-            continue
-        try:
-            with session.begin_nested():
-                record = _store(session, existing, values, digest, now)
-                _holdings(session, record, parsed, now=now, library_code=library_code, report=report,
-                          branches=branches)
-        except DomainError as err:
-            detail = ", ".join(f"{k}={v}" for k, v in err.params.items())
-            report.skipped.append(marc.Unreadable(item.position, parsed.control_number,
-                                                  f"{err.code}" + (f" ({detail})" if detail else "")))
-            continue
-        known[parsed.control_number] = record
-        if existing is None and parsed.control_number not in seen:
-            report.created += 1
-        elif parsed.control_number not in seen:
-            report.updated += 1
-        seen.add(parsed.control_number)
-    session.flush()
+    if not readable:
+        return report
+    table = Record.__table__
+    known: dict[str, tuple[int, str]] = {
+        cn: (rid, digest) for rid, cn, digest in session.execute(
+            select(table.c.id, table.c.control_number, table.c.content_hash)
+            .where(table.c.control_number.in_(sorted({r.parsed.control_number for r in readable}))))}
+    unchanged: set[str] = set()
+    changed: list[marc.Read] = []
+    for r in readable:
+        old = known.get(r.parsed.control_number)
+        if old is not None and old[1] == r.parsed.content_hash():
+            unchanged.add(r.parsed.control_number)
+        else:
+            changed.append(r)
+    items, owner = _copies(changed)
+    plan = service_items.plan_items(session, items, library_code=library_code)
+    refused: dict[int, DomainError] = {}
+    for n, err in sorted(plan.refused.items()):
+        refused.setdefault(owner[n], err)
+    final: dict[str, int] = {}  # control number → the last acceptable description of it in the batch
+    for n, r in enumerate(changed):
+        if n in refused:
+            report.skipped.append(marc.Unreadable(r.position, r.parsed.control_number, _skip_reason(refused[n])))
+        else:
+            final[r.parsed.control_number] = n
+    chosen = sorted(final.values())
+    if len(chosen) != len(changed):  # some left out: the copies are planned again from the chosen records
+        changed = [changed[n] for n in chosen]
+        items, owner = _copies(changed)
+        plan = service_items.plan_items(session, items, library_code=library_code)
+    report.unchanged = len(unchanged - set(final))
+    report.skipped.sort(key=lambda u: u.position)
+    if not changed:
+        return report
+    new = [r.parsed for r in changed if r.parsed.control_number not in known]
+    old = [r.parsed for r in changed if r.parsed.control_number in known]
+    report.created, report.updated = len(new), len(old)
+    ids = {p.control_number: known[p.control_number][0] for p in old}
+    values = {p.control_number: marc.as_dict(p) for p in new + old}
+    if new:
+        ids.update(_insert_records(session, new, [values[p.control_number] for p in new], now))
+    if old:
+        session.execute(update(table).where(table.c.id == bindparam("new_id"))
+                        .values({k: bindparam(f"new_{k}") for k in RECORD_UPDATED}),
+                        [{f"new_{k}": v for k, v in _record_row(p, now, values[p.control_number]).items()
+                          if k in RECORD_UPDATED}
+                         | {"new_id": ids[p.control_number]} for p in old])
+        session.execute(delete(RecordIdentifier).where(RecordIdentifier.record_id.in_([ids[p.control_number]
+                                                                                       for p in old])))
+    service_items.insert_rows(session, RecordIdentifier.__table__, ("record_id", "value"), [
+        (ids[p.control_number], v) for p in new + old for v in identifiers_of(values[p.control_number])])
+    report.items_created, report.items_updated = service_items.apply_items(session, plan, now=now)
+    _shelves(session, [(ids[r.parsed.control_number], h) for r in changed for h in r.parsed.holdings])
     return report
+
+
+def _shelves(session: Session, holdings: list[tuple[int, marc.Holding]]) -> None:
+    """Each copy's shelf place and call number (the last description of a barcode wins)."""
+    wanted = {h.barcode: (record_id, h.location, h.call_number) for record_id, h in holdings}
+    if not wanted:
+        return
+    table = Holding.__table__
+    existing = {barcode: (hid, (rid, where, number)) for hid, barcode, rid, where, number in session.execute(
+        select(table.c.id, table.c.barcode, table.c.record_id, table.c.shelf_location, table.c.call_number)
+        .where(table.c.barcode.in_(sorted(wanted))))}
+    inserts = [(b, *v) for b, v in wanted.items() if b not in existing]
+    updates = [{"new_id": existing[b][0], "new_record_id": v[0], "new_shelf_location": v[1], "new_call_number": v[2]}
+               for b, v in wanted.items() if b in existing and existing[b][1] != v]
+    service_items.insert_rows(session, table, ("barcode", "record_id", "shelf_location", "call_number"), inserts)
+    if updates:
+        session.execute(update(table).where(table.c.id == bindparam("new_id")).values(
+            record_id=bindparam("new_record_id"), shelf_location=bindparam("new_shelf_location"),
+            call_number=bindparam("new_call_number")), updates)
 
 
 def export_xml(session: Session) -> Iterable[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pymarc
 from sqlalchemy import func, select
 
 from app.catalogue import marc
@@ -84,3 +85,51 @@ def test_export_gives_marcxml_that_imports_back_unchanged(app, sm, libraries, tm
     assert [marc.as_dict(p) for p in back] == [marc.as_dict(p) for p in first]
     assert back[0].holdings == [COPY]
     assert "2 unchanged" in run_import(app, str(out)).output
+
+
+def test_the_holdings_setting_picks_the_field_and_its_subfields(app, sm, libraries, tmp_path):
+    record = book("1", "Kirja")
+    record.add_field(pymarc.Field(tag="852", indicators=[" ", " "], subfields=[
+        pymarc.Subfield("p", "K0852"), pymarc.Subfield("a", "mikkeli"), pymarc.Subfield("9", "12.00")]))
+    path = write(tmp_path / "a.mrc", record)
+    app.config["CATALOGUE_HOLDINGS_TAG"] = "852 branch=a"
+    try:
+        assert "copies: 1 new" in run_import(app, str(path)).output
+        assert "--holdings" in run_import(app, "--holdings", "999", str(path)).output  # refused, named
+    finally:
+        app.config["CATALOGUE_HOLDINGS_TAG"] = "952"
+    with sm() as s:
+        assert s.scalar(select(Item.replacement_price_minor).where(Item.barcode == "K0852")) == 1200
+
+
+def test_a_control_number_twice_in_a_file_is_stored_once_as_last_described(app, sm, libraries, tmp_path):
+    result = run_import(app, str(write(tmp_path / "a.mrc", book("1", "Ensin", holdings=(COPY,)), book("2", "Muu"),
+                                       book("1", "Lopuksi", holdings=(COPY,)))))
+    assert "3 records read: 2 were added, 0 were updated, 0 unchanged" in result.output
+    with sm() as s:
+        assert s.scalar(select(Record.title).where(Record.control_number == "KUULO:1")) == "Lopuksi"
+        assert s.scalar(select(Item.title).where(Item.barcode == "K0001")) == "Lopuksi"
+
+
+def test_a_batch_takes_the_same_few_statements_whatever_its_size(app, sm, libraries, tmp_path):
+    """The import is bulk: statements per batch do not grow with the records in it (no per-record SQL)."""
+    from sqlalchemy import event
+
+    from app import db
+
+    def statements(count: int, start: int) -> int:
+        records = [book(f"s{start + n}", f"Kirja {n}", isbn="", subjects=("aihe",),
+                        holdings=(marc.Holding(f"S{start + n:05d}", "mikkeli", "", "10.00", "", ""),))
+                   for n in range(count)]
+        seen = []
+        engine = db.engine(app)
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert run_import(app, "--batch-size", "1000", str(write(tmp_path / f"{start}.mrc", *records))).exit_code == 0
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    assert statements(5, 0) == statements(60, 100)
+    assert count(sm) == 65 and count(sm, Item) == 65

@@ -104,3 +104,34 @@ def test_holdings_are_read_from_952_or_852():
                                                                         Subfield("c", "Lasten")]))
     [result] = list(marc.read(io.BytesIO(record.as_marc()), holdings_tag="852"))
     assert result.parsed.holdings[0].barcode == "B2" and result.parsed.holdings[0].branch == "oulu_main"
+
+
+def test_the_fast_reader_and_pymarc_give_the_same_record_and_marcxml():
+    record = book("f1", "Kaunis & <ruma> \"kirja\"", author="Äyräpää, Åsa", isbn="0-262-51087-1",
+                  subjects=("sota", "rauha"), holdings=(marc.Holding("B1", "mikkeli", "", "1,50", "A & B", ""),))
+    data = record.as_marc()
+    fast = marc._split_utf8(data)
+    assert fast is not None and not fast.plain  # & < > " in the data: escaped
+    slow = marc.MarcRecord.of(pymarc.Record(data, to_unicode=True, utf8_handling="replace"))
+    assert marc.parse(fast) == marc.parse(slow)
+    parsed = read_one(record)
+    assert parsed.title == 'Kaunis & <ruma> "kirja"' and parsed.holdings[0].location == "A & B"
+    [again] = [r.parsed for r in marc.read(io.BytesIO(b"<collection>" + parsed.marcxml.encode() + b"</collection>"))]
+    assert marc.as_dict(again) == marc.as_dict(parsed) and again.content_hash() == parsed.content_hash()
+
+
+def test_the_holdings_setting_names_a_tag_and_may_remap_subfields():
+    assert marc.holdings_setting("952") == ("952", marc.HOLDINGS_LAYOUTS["952"])
+    assert marc.holdings_setting(852)[0] == "852"  # KUULO_ settings that look like numbers arrive as numbers
+    tag, layout = marc.holdings_setting("952 branch=b price=g")
+    assert tag == "952" and layout["branch"] == "b" and layout["price"] == "g" and layout["barcode"] == "p"
+    for bad in ("950", "952 colour=r", "952 branch=bb", "952 branch=", ""):
+        try:
+            marc.holdings_setting(bad)
+        except ValueError:
+            continue
+        raise AssertionError(bad)
+    record = book("h3", "Kirja")
+    record.add_field(Field(tag="952", indicators=[" ", " "], subfields=[Subfield("p", "B3"), Subfield("b", "oulu_main")]))
+    [result] = list(marc.read(io.BytesIO(record.as_marc()), holdings_tag=tag, layout=layout))
+    assert result.parsed.holdings[0].branch == "oulu_main"

@@ -25,7 +25,7 @@ def records(app, sm, libraries, tmp_path, now):
              holdings=(marc.Holding("A3", "mikkeli", "", "20.00", "", ""),)),
         book("3", "Structure and Interpretation of Computer Programs", author="Abelson, Harold",
              isbn="0-262-51087-1", language="eng", year=1996, subjects=("programming",)),
-        book("4", "Peli", leader_type="g", carrier="Blu-ray-levy", year=2015, subjects=("sotilaat",)),
+        book("4", "Peli", leader_type="g", carrier="Blu-ray-levy", year=2015, subjects=("sotilaat",), age_rating=16),
     )
     assert run_import(app, str(path)).exit_code == 0
 
@@ -62,6 +62,8 @@ def test_facets_count_and_filters_narrow(sm, records):
     assert dict(result.facets["material_type"]) == {"book": 2, "bluray": 1}
     assert dict(result.facets["years"]) == {"2020-2099": 1, "2010-2019": 1, "0-1989": 1}
     assert dict(result.facets["available_at"]) == {"mikkeli": 2, "savonlinna": 1}
+    assert dict(result.facets["age_rating"]) == {"16": 1}
+    assert set(find(sm, text="sot", age_rating=12)[0]) == {"Tuntematon sotilas", "Sotaromaani"}
     assert find(sm, text="sot", material_type="bluray")[0] == ["Peli"]
     assert find(sm, text="sot", available_at="savonlinna")[0] == ["Tuntematon sotilas"]
     assert find(sm, language="eng")[0] == ["Structure and Interpretation of Computer Programs"]
