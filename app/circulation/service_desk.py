@@ -21,6 +21,7 @@ from app.circulation.decisions import Decision, ItemFacts, add_years, can_checko
 from app.circulation.fines import effective_fine_model
 from app.circulation.models import (
     ACTIVE_HOLD_STATES,
+    Ban,
     Branch,
     CircLibrary,
     DeskNote,
@@ -42,7 +43,14 @@ from app.circulation.service_common import (
 )
 from app.circulation.service_fees import outstanding_debits, pay_at_desk, recompute_billing_ban, waive_fee
 from app.circulation.service_holds import collect_hold, expire_holds, route_item
-from app.circulation.service_loans import ILL_MATERIAL_TYPE, _loans_by_material, checkin, checkout
+from app.circulation.service_loans import (
+    ILL_MATERIAL_TYPE,
+    _loans_by_material,
+    charge_damaged,
+    checkin,
+    checkout,
+    declare_lost,
+)
 from app.circulation.service_notices import enqueue_receipt, schedule_next_notice
 from app.circulation.service_setup import set_notice_preferences
 from app.errors import DomainError
@@ -52,7 +60,7 @@ SUPERVISOR_ROLES = frozenset({"circulation-supervisor", "admin"})
 # another library's item, an item lent to someone else or not for loan at all.
 OVERRIDABLE = frozenset({"age_rating", "limit_total", "limit_group", "billing_ban", "card_expired",
                          "membership_revalidation_due", "on_hold_for_other"})
-NOT_FOR_LOAN_STATES = ("lost", "damaged", "withdrawn")
+NOT_FOR_LOAN_STATES = ("lost", "damaged", "withdrawn", "in_repair")
 PAYMENT_METHODS = ("cash", "card")
 SEARCH_LIMIT = 25
 END_OF_DAY = time(23, 59, 59)
@@ -177,7 +185,8 @@ def patron_in_library(session: Session, card_number: str, library_id: int | None
 
 @dataclass(frozen=True)
 class Block:
-    code: str  # premises_ban | billing_ban | in_collection | card_expired | membership_revalidation_due | closed
+    code: str  # premises_ban | billing_ban | in_collection | card_expired | membership_revalidation_due |
+    # card_blocked | closed
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -213,6 +222,9 @@ def desk_patron(session: Session, patron_id: int, *, now: datetime) -> DeskPatro
         due_on = add_years(local_today(policy.timezone, circ.membership_validated_at), years)
         if today >= due_on:
             blocks.append(Block("membership_revalidation_due", {"due_on": due_on}))
+    block = _card_blocked(session, patron_id)
+    if block is not None:
+        blocks.append(Block("card_blocked", {"reason": block.reason, "since": block.started_at}))
     if not patron.active:
         blocks.append(Block("closed"))
     guardian = session.get(Patron, circ.responsible_patron_id) if circ.responsible_patron_id else None
@@ -280,6 +292,12 @@ def _item_refusal(session: Session, item: Item, patron_id: int, library: CircLib
     return None
 
 
+def _card_blocked(session: Session, patron_id: int) -> Ban | None:
+    """A block on the card set at the desk (the patron record); lifted with a reason."""
+    return session.scalar(select(Ban).where(Ban.patron_id == patron_id, Ban.kind == "block",
+                                            Ban.lifted_at.is_(None)).limit(1))
+
+
 def _hold_on_copy(session: Session, item: Item) -> Hold | None:
     return session.scalar(select(Hold).where(Hold.item_id == item.id, Hold.state.in_(("in_transit", "ready"))))
 
@@ -302,6 +320,10 @@ def desk_checkout(session: Session, *, patron_id: int, item_barcode: str, branch
     override = (override_reason or "").strip()
     if override and not is_supervisor(actor):
         raise DomainError("forbidden", 403, required_roles=["circulation-supervisor"])
+    if not patron.active:
+        return DeskCheckout(Decision.refuse("account_closed"), barcode, item.title)
+    if _card_blocked(session, patron_id):
+        return DeskCheckout(Decision.refuse("card_blocked"), barcode, item.title)
     refusal = _item_refusal(session, item, patron_id, library)
     copy_hold = _hold_on_copy(session, item)
     own_copy_on_its_way = copy_hold is not None and copy_hold.patron_id == patron_id and copy_hold.state != "ready"
@@ -616,3 +638,76 @@ def set_item_status(session: Session, *, barcode: str, status: str, library_id: 
     audit.record(session, actor=actor, action="circulation.item_status", now=now, record_type="circ_item",
                  record_id=item.id, old=old, new=status)
     return Decision.allow(old=old)
+
+
+# -- lost and damaged items -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemCharge:
+    title: str
+    barcode: str
+    replacement: Money  # the item's price (or the amount the desk gave, for damage)
+    processing: Money  # the preset's processing fee (zero where it has none)
+    ban_started: bool = False
+
+
+def _processing_fee(session: Session, *, patron_id: int, library: CircLibrary, loan_id: int, what: str, title: str,
+                    now: datetime, actor: Any) -> Money:
+    fee = policy_of(library).fees.item_processing
+    if fee is None or not add_fee(session, patron_id=patron_id, library_id=library.id, kind="item_processing",
+                                  amount=fee, reason=f"processing fee: {title}"[:300], now=now, actor=actor,
+                                  loan_id=loan_id, dedup_key=f"processing:{what}:{loan_id}"):
+        return Money.zero(policy_of(library).currency)
+    return fee
+
+
+def charge_lost_at_desk(session: Session, *, patron_id: int, loan_id: int, now: datetime, actor: Any) -> ItemCharge:
+    """The patron lost a loaned item: the fines so far register, the item's replacement price and the
+    preset's processing fee are charged (once), the loan ends as lost [001]. 404 for a loan that is
+    not this patron's open loan."""
+    _patron, circ, library = borrower(session, patron_id)
+    loan = session.get(Loan, loan_id)
+    if loan is None or loan.patron_id != patron_id or loan.status != "open":
+        raise DomainError("not-found", 404, what="open loan")
+    item = session.get(Item, loan.item_id)
+    assert item is not None
+    was_banned = circ.billing_banned
+    price = declare_lost(session, loan_id, now=now, actor=actor)
+    processing = _processing_fee(session, patron_id=patron_id, library=library, loan_id=loan_id, what="lost",
+                                 title=item.title, now=now, actor=actor)
+    recompute_billing_ban(session, patron_id, now=now, actor=actor)
+    session.refresh(circ)
+    return ItemCharge(item.title, item.barcode, price, processing, circ.billing_banned and not was_banned)
+
+
+def charge_damaged_at_desk(session: Session, *, patron_id: int, barcode: str, branch: Branch, now: datetime,
+                           actor: Any, amount: Money | None = None) -> ItemCharge:
+    """The copy the patron borrowed last came back damaged: it is checked in if still on loan, marked
+    damaged, and the patron is charged its replacement price (or ``amount``, e.g. a repair) plus the
+    preset's processing fee. 404 when the patron was not the copy's last borrower."""
+    _patron, circ, library = borrower(session, patron_id)
+    item = session.scalar(select(Item).where(Item.barcode == barcode.strip()))
+    if item is None or item.library_id != library.id:
+        raise DomainError("not-found", 404, what="item")
+    loan = session.scalar(select(Loan).where(Loan.item_id == item.id).order_by(Loan.id.desc()).limit(1))
+    if loan is None or loan.patron_id != patron_id or loan.status == "lost":
+        raise DomainError("not-found", 404, what="loan")
+    if amount is not None and (amount.currency != item.currency or not amount.is_positive):
+        raise DomainError("invalid-amount", 422, currency=item.currency)
+    was_banned = circ.billing_banned
+    if loan.status == "open":
+        checkin(session, item_barcode=item.barcode, branch=branch_ref(session, branch), now=now, actor=actor)
+        session.refresh(item)
+        if item.status != "available":  # the return routed it to a hold: the damaged copy stays here
+            for hold in session.scalars(select(Hold).where(Hold.item_id == item.id,
+                                                           Hold.state.in_(("in_transit", "ready")))):
+                _release_hold(session, hold)
+            item.status = "available"
+            session.flush()
+    fee = charge_damaged(session, item_barcode=item.barcode, now=now, actor=actor, amount=amount)
+    processing = _processing_fee(session, patron_id=patron_id, library=library, loan_id=loan.id, what="damaged",
+                                 title=item.title, now=now, actor=actor)
+    recompute_billing_ban(session, patron_id, now=now, actor=actor)
+    session.refresh(circ)
+    return ItemCharge(item.title, item.barcode, fee, processing, circ.billing_banned and not was_banned)

@@ -261,3 +261,125 @@ def waive_fee(session: Session, fee_id: int, *, now: datetime, actor: Any, reaso
                  record_id=fee_id, amount=str(debit.outstanding), reason=reason[:200])
     recompute_billing_ban(session, fee.patron_id, now=now, actor=actor)
     return debit.outstanding
+
+
+# -- refunds and receipts -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaidLine:
+    reason: str
+    amount: Money
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """A booked payment as a receipt tells it: what it paid, and what of it was refunded."""
+
+    id: int
+    method: str  # desk | online
+    means: str  # cash | card | "" (online)
+    amount: Money
+    refunded: Money
+    booked_at: datetime
+    lines: list[PaidLine]
+
+    @property
+    def refundable(self) -> Money:
+        return self.amount - self.refunded
+
+
+def _refunded(session: Session, payment: Payment) -> Money:
+    total = session.scalar(select(func.coalesce(func.sum(FeeEntry.amount_minor), 0)).where(
+        FeeEntry.payment_id == payment.id, FeeEntry.kind == "refund", FeeEntry.entry == "debit"))
+    return Money(int(total or 0), payment.currency)
+
+
+def payment_record(session: Session, payment: Payment) -> PaymentRecord:
+    debit = FeeEntry.__table__.alias("debit")
+    rows = session.execute(select(debit.c.reason, FeeEntry.amount_minor).select_from(FeeEntry)
+                           .outerjoin(debit, debit.c.id == FeeEntry.applies_to_id)
+                           .where(FeeEntry.payment_id == payment.id, FeeEntry.kind == "payment")
+                           .order_by(FeeEntry.id)).all()
+    lines = [PaidLine(reason or "", Money(-amount, payment.currency)) for reason, amount in rows]
+    return PaymentRecord(payment.id, payment.method, str((payment.details or {}).get("method", "")),
+                         Money(payment.amount_minor, payment.currency), _refunded(session, payment),
+                         payment.booked_at or payment.created_at, lines)
+
+
+def paid_payments(session: Session, patron_id: int, *, limit: int = 20) -> list[PaymentRecord]:
+    """The patron's booked payments, newest first."""
+    payments = session.scalars(select(Payment).where(Payment.patron_id == patron_id, Payment.status == "paid")
+                               .order_by(Payment.id.desc()).limit(limit))
+    return [payment_record(session, p) for p in payments]
+
+
+def payment_of_patron(session: Session, patron_id: int, payment_id: int) -> Payment:
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.patron_id != patron_id or payment.status != "paid":
+        raise DomainError("not-found", 404, what="payment")
+    return payment
+
+
+def refund_payment(session: Session, *, patron_id: int, payment_id: int, amount: Money | None, reason: str,
+                   now: datetime, actor: Any) -> Decision:
+    """Pay back (part of) a booked payment, with a reason: the money goes back to the patron and the fees
+    it paid stay settled (the ledger gets the refund and its cancellation, so the balance is unchanged).
+    ``amount`` None: all that is left to refund. Refusals: nothing_to_refund, more_than_paid;
+    DomainError("reason-required", 422), ("invalid-amount", 422). Audited with the reason."""
+    payment = payment_of_patron(session, patron_id, payment_id)
+    if not reason.strip():
+        raise DomainError("reason-required", 422, field="reason")
+    left = Money(payment.amount_minor, payment.currency) - _refunded(session, payment)
+    if not left.is_positive:
+        return Decision.refuse("nothing_to_refund")
+    to_refund = left if amount is None else amount
+    if to_refund.currency != payment.currency or not to_refund.is_positive:
+        raise DomainError("invalid-amount", 422, currency=payment.currency)
+    if to_refund > left:
+        return Decision.refuse("more_than_paid", refundable=left)
+    text = f"refund: {reason.strip()}"[:300]
+    refund = FeeEntry(**fee_row(patron_id=patron_id, library_id=payment.library_id, kind="refund", amount=to_refund,
+                                reason=text, now=now, actor=actor, dedup_key=None, payment_id=payment.id))
+    session.add(refund)
+    session.flush()
+    session.add(FeeEntry(**fee_row(patron_id=patron_id, library_id=payment.library_id, kind="refund",
+                                   amount=Money(-to_refund.minor, to_refund.currency), reason=text, now=now,
+                                   actor=actor, dedup_key=None, payment_id=payment.id, applies_to_id=refund.id)))
+    session.flush()
+    audit.record(session, actor=actor, action="circulation.refund", now=now, record_type="circ_payment",
+                 record_id=payment.id, amount=str(to_refund), reason=reason.strip()[:200])
+    return Decision.allow(amount=to_refund)
+
+
+def email_receipt(session: Session, *, patron_id: int, payment_id: int, now: datetime, actor: Any,
+                  library_name: str) -> bool:
+    """The receipt of a booked payment by email through the outbox, in the patron's language (once per
+    payment and refund state: sending again after a refund tells the refund). Refused as
+    DomainError("no-email", 409) when the patron has no email address. False: already sent."""
+    from app.circulation.messages import date_text, money_text
+    from app.notify import service as notify
+
+    patron, _circ, _library = borrower(session, patron_id)
+    if not patron.email:
+        raise DomainError("no-email", 409, field="email")
+    record = payment_record(session, payment_of_patron(session, patron_id, payment_id))
+    language = patron.language or "fi"
+
+    def money(minor: int, currency: str) -> str:
+        return money_text(minor, currency, language)
+
+    sent = notify.enqueue(
+        session, key=f"circ:desk-receipt:{payment_id}:{record.refunded.minor}", channel="email",
+        recipient=patron.email, template="circulation_desk_receipt", language=language, now=now,
+        context={"name": patron.name, "amount": money(record.amount.minor, record.amount.currency),
+                 "paid_on": date_text(record.booked_at.date(), language), "payment_id": record.id,
+                 "means": record.means, "library": library_name,
+                 "lines": "\n".join(f"- {line.reason}: {money(line.amount.minor, line.amount.currency)}"
+                                    for line in record.lines),
+                 "refunded": money(record.refunded.minor, record.refunded.currency)
+                 if record.refunded.is_positive else ""})
+    if sent:
+        audit.record(session, actor=actor, action="circulation.receipt_emailed", now=now, record_type="circ_payment",
+                     record_id=payment_id)
+    return sent

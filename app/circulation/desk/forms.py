@@ -95,3 +95,55 @@ class ItemStatusForm(FlaskForm):
     status = RadioField(_l("Status"), choices=[("available", _l("On the shelf")), ("lost", _l("Missing")),
                                                ("damaged", _l("Damaged")), ("withdrawn", _l("Withdrawn"))],
                         validators=[REQUIRED])
+
+
+# -- the patron record --------------------------------------------------------------------------------
+
+
+class RecordForm(ContactForm):
+    """The whole record: the name (only with the identity-check note [001]), contact data, notices,
+    category and home branch. Choices of category and branch are set by the view."""
+
+    name = StringField(_l("Name"), [REQUIRED, Length(max=200), storable],
+                       description=_l("Change the name only after checking an identity document."))
+    identity_check = StringField(_l("Identity check (needed for a new name)"), [Optional(), Length(max=200),
+                                                                                 storable],
+                                 description=_l("E.g. “passport checked”. Never write the identity code here."))
+    category = SelectField(_l("Category"), validators=[REQUIRED])
+    home_branch = SelectField(_l("Home library"), coerce=int, validators=[REQUIRED])
+
+
+class ReasonForm(FlaskForm):
+    reason = StringField(_l("Reason"), [REQUIRED, Length(max=200), storable])
+
+
+class RevalidateForm(FlaskForm):
+    note = StringField(_l("What was checked (optional)"), [Optional(), Length(max=200), storable])
+
+
+class HearingForm(FlaskForm):
+    held_on = DateField(_l("Day of the hearing"), [REQUIRED])
+    heard_by = StringField(_l("Heard by (the official)"), [REQUIRED, Length(max=200), storable])
+    summary = TextAreaField(_l("What the patron said"), [Optional(), Length(max=4000), storable])
+
+
+class PremisesBanForm(FlaskForm):
+    hearing = SelectField(_l("After the hearing"), coerce=int, validators=[REQUIRED])
+    decided_on = DateField(_l("Day of the decision"), [REQUIRED])
+    decision_maker = StringField(_l("Decided by (the official in charge)"), [REQUIRED, Length(max=200), storable])
+    decision_reference = StringField(_l("Decision reference (optional)"), [Optional(), Length(max=100), storable])
+    starts_on = DateField(_l("First day of the ban"), [REQUIRED])
+    ends_on = DateField(_l("Last day of the ban"), [REQUIRED], description=_l("At most 30 days in all."))
+    reason = TextAreaField(_l("Reason"), [REQUIRED, Length(max=2000), storable])
+
+
+class RefundForm(FlaskForm):
+    amount = StringField(_l("Amount to refund (optional)"), [Optional(), Length(max=20), storable],
+                         description=_l("Leave empty to refund all that is left of the payment."))
+    reason = StringField(_l("Reason for the refund"), [REQUIRED, Length(max=200), storable])
+
+
+class DamagedForm(FlaskForm):
+    barcode = StringField(_l("Barcode of the damaged item"), [REQUIRED, Length(max=40), storable])
+    amount = StringField(_l("Amount to charge (optional)"), [Optional(), Length(max=20), storable],
+                         description=_l("Leave empty to charge the item's price."))

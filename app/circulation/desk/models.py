@@ -29,3 +29,4 @@ class DeskNote(Base):
     created_by: Mapped[str] = mapped_column(String(300), default="")
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     staff_user_id: Mapped[int | None] = mapped_column(Integer)  # who wrote it (no FK: staff may be removed)
+from app.circulation.desk.ops_models import ItemShelf, LetterBatch, LetterBatchLetter  # noqa: E402,F401  (desk back office)

@@ -4,13 +4,14 @@ the copy goes to. Receipt-printer width (80 mm)."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from app.circulation.models import Branch, Hold, Item
-from app.i18n import format_day
+from app.i18n import format_day, format_moment
 
 WIDTH, HEIGHT = 80 * mm, 120 * mm
 MARGIN = 6 * mm
@@ -94,5 +95,85 @@ def barcode_labels(items: list[Item]) -> bytes:
         canvas.setFont("Helvetica", 6)
         canvas.drawCentredString(width / 2, 2.5 * mm, title)
         canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def payment_receipt(record: Any, *, patron_name: str, card_number: str, library: str, branch: str,
+                    money: Any) -> bytes:
+    """A payment receipt for the receipt printer: what was paid, for which fees, and any refund.
+    ``money`` formats an amount (the desk's locale)."""
+    lines = [library, branch, "", _("Receipt number: %(number)s", number=record.id),
+             format_moment(record.booked_at), _("Patron: %(name)s (card %(card)s)", name=patron_name, card=card_number),
+             ""]
+    lines += [f"{line.reason}: {money(line.amount)}" for line in record.lines]
+    lines += ["", _("Paid: %(amount)s", amount=money(record.amount))]
+    if record.means:
+        lines.append({"cash": _("In cash"), "card": _("By card")}.get(record.means, record.means))
+    if record.refunded.is_positive:
+        lines.append(_("Refunded: %(amount)s", amount=money(record.refunded)))
+    height = max(HEIGHT, (len(lines) * 14 + 40) * 1.0 + 20 * mm)
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=(WIDTH, height), invariant=1, pageCompression=0)
+    canvas.setTitle(_("Payment receipt"))
+    canvas.setAuthor("Kuulo")
+    canvas.setFont("Helvetica-Bold", 14)
+    canvas.drawCentredString(WIDTH / 2, height - 14 * mm, _("Payment receipt"))
+    _lines(canvas, lines, height - 24 * mm)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def welcome_letter(*, patron_name: str, postal_address: str, card_number: str, library: str, home_branch: str,
+                   has_email: bool, issued_on: Any) -> bytes:
+    """The welcome letter for a new patron (A4, window-envelope address block): the card number, the
+    home branch, how to choose the PIN (never the PIN itself) and where the rules are."""
+    from reportlab.lib.pagesizes import A4
+
+    width, height = A4
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=1, pageCompression=0)
+    canvas.setTitle(_("Welcome letter"))
+    canvas.setAuthor("Kuulo")
+    left = 25 * mm
+    canvas.setFont("Helvetica-Bold", 12)
+    canvas.drawString(left, height - 20 * mm, library)
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(width - 70 * mm, height - 20 * mm, format_day(issued_on))
+    y = height - 50 * mm  # the address block of a C5/DL window envelope
+    for line in [patron_name, *[part.strip() for part in postal_address.splitlines() if part.strip()]][:6]:
+        canvas.drawString(left, y, line)
+        y -= 5 * mm
+    y = height - 100 * mm
+    canvas.setFont("Helvetica-Bold", 16)
+    canvas.drawString(left, y, _("Welcome to the library, %(name)s!", name=patron_name))
+    canvas.setFont("Helvetica", 11)
+    y -= 12 * mm
+    paragraphs = [
+        _("Your library card number is %(card)s.", card=card_number),
+        _("Your home library is %(branch)s: holds are picked up there unless you choose another branch.",
+          branch=home_branch),
+        (_("To log in to the web library and the self-service machines you need a PIN. We have emailed you a "
+           "link for choosing it.") if has_email else
+         _("To log in to the web library and the self-service machines you need a PIN. Choose it at the "
+           "library desk; bring an identity document.")),
+        _("The library never asks for your PIN by email or phone."),
+        _("The rules of use are on the library's website and at every library desk. Tell us when your "
+          "contact details change."),
+    ]
+    for text in paragraphs:
+        words, line = text.split(), ""
+        for word in words:
+            candidate = f"{line} {word}".strip()
+            if canvas.stringWidth(candidate, "Helvetica", 11) > width - 2 * left:
+                canvas.drawString(left, y, line)
+                y -= 6 * mm
+                line = word
+            else:
+                line = candidate
+        canvas.drawString(left, y, line)
+        y -= 10 * mm
+    canvas.showPage()
     canvas.save()
     return buffer.getvalue()

@@ -24,9 +24,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import clock, db
+from app import audit, clock, db
 from app.accounts.auth import staff_required
-from app.circulation import service
+from app.circulation import service, service_desk, service_fees, service_record
 from app.circulation.desk import forms, slips, words
 from app.circulation.models import Branch, Hold, Item
 from app.circulation.money import Money
@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     add_staff_link(StaffLink("desk.lookup", words.LINK_LOOKUP, DESK_ROLES))
     add_staff_link(StaffLink("desk.checkin_page", words.LINK_CHECKIN, DESK_ROLES))
     add_staff_link(StaffLink("desk.holds_page", words.LINK_HOLDS, DESK_ROLES))
+    audit.describe(words.HISTORY)  # the patron record's history in sentences
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -74,13 +75,19 @@ def _need_branch() -> Branch:
     return branch
 
 
+def _not_found() -> Any:
+    """404, ending the request's transaction first (nothing of it is kept)."""
+    db.session().rollback()
+    abort(404)
+
+
 def _patron(card: str) -> Any:
     if len(card) > 20 or not is_storable(card):
         abort(404)
     try:
         return service.patron_in_library(db.session(), card, _library_id())
     except DomainError:
-        abort(404)
+        _not_found()
 
 
 def _end_reads() -> None:
@@ -155,11 +162,13 @@ def _render_patron(card: str, *, checkout_form: forms.CheckoutForm | None = None
     patron = _patron(card)
     view = service.desk_patron(db.session(), patron.id, now=clock.now())
     context = dict(branch=_branch(), supervisor=service.is_supervisor(_staff()))
+    payments = service_fees.paid_payments(db.session(), patron.id, limit=10)
     _end_reads()
     return render_template(
         "desk/patron.html", view=view, checkout_form=checkout_form or forms.CheckoutForm(),
         action_form=forms.ActionForm(), payment_form=forms.PaymentForm(), write_off_form=forms.WriteOffForm(),
         note_form=forms.NoteForm(), contact_form=contact_form or _contact_form(view),
+        refund_form=forms.RefundForm(), damaged_form=forms.DamagedForm(), payments=payments,
         scans=_results("desk_scans", card), renewals=_results("desk_renewals", card), words=words, **context), status
 
 
@@ -448,3 +457,415 @@ def item_status(barcode: str) -> Any:
 def item_label(barcode: str) -> Any:
     item = _item(barcode)
     return _pdf(slips.barcode_labels([item]), f"label-{item.id}.pdf")
+
+
+# -- the patron record ------------------------------------------------------------------------------
+
+SUPERVISOR = "circulation-supervisor"
+HISTORY_SHOWN = 30
+
+
+def _record_target(card: str, anchor: str = "") -> str:
+    return url_for("desk.record_page", card=card) + (f"#{anchor}" if anchor else "")
+
+
+def _record_form(view: service_record.RecordView, formdata: Any = None) -> forms.RecordForm:
+    circ, patron = view.circ, view.patron
+    if formdata is None:
+        form = forms.RecordForm(formdata=None, name=patron.name, email=patron.email, phone=patron.phone,
+                                postal_address=circ.postal_address, notice_channels=list(circ.notice_channels or []),
+                                receipts_by_email=circ.receipts_by_email, category=circ.category,
+                                home_branch=circ.home_branch_id)
+    else:
+        form = forms.RecordForm()
+    form.category.choices = [(c, words.category_name(c)) for c in view.categories]
+    form.home_branch.choices = [(b.id, b.name) for b in view.branches]
+    return form
+
+
+def _ban_form(view: service_record.RecordView, formdata: bool = False) -> forms.PremisesBanForm:
+    form = forms.PremisesBanForm() if formdata else forms.PremisesBanForm(formdata=None)
+    form.hearing.choices = [(h.id, words.hearing_label(h)) for h in view.hearings]
+    return form
+
+
+def _history(patron_id: int) -> list[audit.AuditEvent]:
+    from sqlalchemy import select
+
+    return list(db.session().scalars(
+        select(audit.AuditEvent).where(audit.AuditEvent.record_type == "patron",
+                                       audit.AuditEvent.record_id == str(patron_id),
+                                       audit.AuditEvent.action.like("circulation.%"))
+        .order_by(audit.AuditEvent.at.desc(), audit.AuditEvent.id.desc()).limit(HISTORY_SHOWN)))
+
+
+def _render_record(card: str, *, record_form: forms.RecordForm | None = None,
+                   hearing_form: forms.HearingForm | None = None, ban_form: forms.PremisesBanForm | None = None,
+                   status: int = 200) -> Any:
+    patron = _patron(card)
+    view = service_record.record_view(db.session(), patron.id)
+    history = _history(patron.id)
+    context = dict(branch=_branch(), supervisor=service.is_supervisor(_staff()))
+    _end_reads()
+    if ban_form is not None:
+        ban_form.hearing.choices = [(h.id, words.hearing_label(h)) for h in view.hearings]
+    return render_template(
+        "desk/record.html", view=view, record_form=record_form or _record_form(view),
+        reason_form=forms.ReasonForm(), revalidate_form=forms.RevalidateForm(), action_form=forms.ActionForm(),
+        hearing_form=hearing_form or forms.HearingForm(formdata=None),
+        ban_form=ban_form or _ban_form(view), history=history, words=words, **context), status
+
+
+@bp.get("/patrons/<card>/record")
+@db.read_only
+@staff_required(*DESK_ROLES)
+def record_page(card: str) -> Any:
+    return _render_record(card)
+
+
+@bp.post("/patrons/<card>/record")
+@staff_required(*DESK_ROLES)
+def record_save(card: str) -> Any:
+    patron = _patron(card)
+    view = service_record.record_view(db.session(), patron.id)
+    form = _record_form(view, formdata=True)
+    if form.validate_on_submit():
+        try:
+            changed = service_record.update_record(
+                db.session(), patron.id, name=form.name.data or "", identity_check=form.identity_check.data or "",
+                email=form.email.data or "", phone=form.phone.data or "", postal_address=form.postal_address.data or "",
+                notice_channels=list(form.notice_channels.data or []), receipts_by_email=bool(form.receipts_by_email.data),
+                category=form.category.data, home_branch_id=form.home_branch.data, now=clock.now(), actor=_staff())
+        except DomainError as error:
+            db.session().rollback()
+            target = {"identity-check-required": form.identity_check, "unknown-category": form.category,
+                      "unknown-branch": form.home_branch,
+                      "channel-without-contact": form.notice_channels}.get(error.code)
+            if target is None:
+                raise
+            target.errors = [words.record_error(error)]
+        else:
+            db.session().commit()
+            flash(_("The record is saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(_record_target(card, "details"))
+    return _render_record(card, record_form=form, status=422)
+
+
+def _record_action(card: str, anchor: str, action: Any, success: str, form: Any = None) -> Any:
+    """Run a record action that may be refused with a DomainError; flash the outcome in words."""
+    form = form if form is not None else forms.ActionForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason."), "error")
+        return redirect(_record_target(card, anchor))
+    try:
+        action(form)
+    except DomainError as error:
+        db.session().rollback()
+        if error.status >= 500 or error.code == "not-found":
+            raise
+        flash(words.record_error(error), "error")
+    else:
+        db.session().commit()
+        flash(success, "success")
+    return redirect(_record_target(card, anchor))
+
+
+@bp.post("/patrons/<card>/pin-link")
+@staff_required(*DESK_ROLES)
+def pin_link(card: str) -> Any:
+    from flask import current_app
+
+    patron = _patron(card)
+    config = current_app.config
+    sent: list[bool] = []
+
+    def act(_form: Any) -> None:
+        sent.append(service_record.resend_pin_link(
+            db.session(), patron.id, now=clock.now(), actor=_staff(), base_url=config["BASE_URL"],
+            hours=int(config.get("REGISTRATION_LINK_HOURS", 14 * 24))))
+
+    return _record_action(card, "pin", act, _("A link for choosing the PIN is on its way to the patron's email."))
+
+
+@bp.post("/patrons/<card>/block")
+@staff_required(*DESK_ROLES)
+def block(card: str) -> Any:
+    patron = _patron(card)
+    return _record_action(card, "block", lambda f: service_record.block_card(
+        db.session(), patron.id, reason=f.reason.data, now=clock.now(), actor=_staff()),
+        _("The card is blocked."), forms.ReasonForm())
+
+
+@bp.post("/patrons/<card>/unblock")
+@staff_required(*DESK_ROLES)
+def unblock(card: str) -> Any:
+    patron = _patron(card)
+    return _record_action(card, "block", lambda f: service_record.unblock_card(
+        db.session(), patron.id, reason=f.reason.data, now=clock.now(), actor=_staff()),
+        _("The card block is lifted."), forms.ReasonForm())
+
+
+@bp.post("/patrons/<card>/hearings")
+@staff_required(*DESK_ROLES)
+def hearing(card: str) -> Any:
+    patron = _patron(card)
+    form = forms.HearingForm()
+    if form.validate_on_submit():
+        try:
+            service_record.record_hearing(db.session(), patron.id, held_on=form.held_on.data,
+                                          heard_by=form.heard_by.data, summary=form.summary.data or "",
+                                          now=clock.now(), actor=_staff())
+        except DomainError as error:
+            db.session().rollback()
+            form.held_on.errors = [words.record_error(error)]
+        else:
+            db.session().commit()
+            flash(_("The hearing is recorded. A supervisor can now decide on a ban."), "success")
+            return redirect(_record_target(card, "premises"))
+    return _render_record(card, hearing_form=form, status=422)
+
+
+@bp.post("/patrons/<card>/premises-bans")
+@staff_required(SUPERVISOR)
+def premises_ban(card: str) -> Any:
+    patron = _patron(card)
+    form = forms.PremisesBanForm()
+    form.hearing.choices = [(h.id, "") for h in service_record.record_view(db.session(), patron.id).hearings]
+    if form.validate_on_submit():
+        try:
+            service_record.ban_from_premises(
+                db.session(), patron.id, hearing_id=form.hearing.data, decided_on=form.decided_on.data,
+                decision_maker=form.decision_maker.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                reason=form.reason.data, decision_reference=form.decision_reference.data or "", now=clock.now(),
+                actor=_staff())
+        except DomainError as error:
+            db.session().rollback()
+            if error.code == "premises-ban-invalid":
+                fields = error.params.get("fields", {})
+                for name, problem in fields.items():
+                    field_ = getattr(form, name, form.ends_on)
+                    field_.errors = [str(words.BAN_PROBLEMS.get(problem, problem))]
+            else:
+                form.hearing.errors = [words.record_error(error)]
+        else:
+            db.session().commit()
+            flash(_("The ban from the premises is recorded."), "success")
+            return redirect(_record_target(card, "premises"))
+    elif not form.hearing.choices:
+        form.hearing.errors = [str(words.RECORD_ERRORS["hearing-required"])]
+    return _render_record(card, ban_form=form, status=422)
+
+
+@bp.post("/patrons/<card>/premises-bans/<int:ban_id>/lift")
+@staff_required(SUPERVISOR)
+def lift_premises_ban(card: str, ban_id: int) -> Any:
+    patron = _patron(card)
+
+    def act(form: Any) -> None:
+        try:
+            service_record.lift_ban(db.session(), patron.id, ban_id, reason=form.reason.data, now=clock.now(),
+                                    actor=_staff())
+        except DomainError as error:
+            if error.code == "not-found":
+                _not_found()
+            raise
+
+    return _record_action(card, "premises", act, _("The ban from the premises is lifted."), forms.ReasonForm())
+
+
+@bp.post("/patrons/<card>/revalidate")
+@staff_required(*DESK_ROLES)
+def revalidate(card: str) -> Any:
+    patron = _patron(card)
+    return _record_action(card, "membership", lambda f: service_record.revalidate_membership(
+        db.session(), patron.id, note=f.note.data or "", now=clock.now(), actor=_staff()),
+        _("The membership is revalidated."), forms.RevalidateForm())
+
+
+@bp.post("/patrons/<card>/close")
+@staff_required(SUPERVISOR)
+def close_account(card: str) -> Any:
+    patron = _patron(card)
+    form = forms.ReasonForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason."), "error")
+        return redirect(_record_target(card, "close"))
+    try:
+        closing = service_record.close_account(db.session(), patron.id, reason=form.reason.data, now=clock.now(),
+                                               actor=_staff())
+    except DomainError as error:
+        db.session().rollback()
+        flash(words.record_error(error), "error")
+        return redirect(_record_target(card, "close"))
+    if not closing.closed:
+        db.session().rollback()
+        flash(words.closing_refusal(closing), "error")
+    else:
+        db.session().commit()
+        flash(_("The account is closed."), "success")
+    return redirect(_record_target(card, "close"))
+
+
+@bp.post("/patrons/<card>/reopen")
+@staff_required(SUPERVISOR)
+def reopen_account(card: str) -> Any:
+    patron = _patron(card)
+    return _record_action(card, "close", lambda f: service_record.reopen_account(
+        db.session(), patron.id, now=clock.now(), actor=_staff()), _("The account is open again."))
+
+
+@bp.get("/patrons/<card>/welcome-letter.pdf")
+@staff_required(*DESK_ROLES)
+def welcome_letter(card: str) -> Any:
+    from flask_babel import force_locale
+
+    patron = _patron(card)
+    view = service.desk_patron(db.session(), patron.id, now=clock.now())
+    library = service_desk.desk_library(db.session(), _staff())
+    library_name = library.name if library is not None else ""
+    audit.record(db.session(), actor=_staff(), action="circulation.welcome_letter_printed", now=clock.now(),
+                 record_type="patron", record_id=patron.id)
+    db.session().commit()
+    from app.circulation.service_common import local_today
+
+    with force_locale(patron.language or "fi"):
+        data = slips.welcome_letter(patron_name=patron.name, postal_address=view.circ.postal_address,
+                                    card_number=patron.card_number, library=library_name,
+                                    home_branch=view.home_branch.name, has_email=bool(patron.email),
+                                    issued_on=local_today(view.home_branch.timezone, clock.now()))
+    return _pdf(data, f"welcome-{patron.card_number}.pdf")
+
+
+# -- payments: refunds, receipts, lost and damaged items --------------------------------------------
+
+
+def _amount(text: str | None, patron_id: int) -> Money | None:
+    """An amount typed at the desk ("5,00" or "5.00"); None for empty; ValueError for nonsense."""
+    if not text:
+        return None
+    amount = Money.parse(text.strip().replace(",", "."), service.currency_of(db.session(), patron_id))
+    if not amount.is_positive:
+        raise ValueError(text)
+    return amount
+
+
+@bp.post("/patrons/<card>/payments/<int:payment_id>/refund")
+@staff_required(SUPERVISOR)
+def refund(card: str, payment_id: int) -> Any:
+    patron = _patron(card)
+    form = forms.RefundForm()
+    target = url_for("desk.patron_page", card=card) + "#payments"
+    if not form.validate_on_submit():
+        flash(_("Give a reason for the refund."), "error")
+        return redirect(target)
+    try:
+        amount = _amount(form.amount.data, patron.id)
+    except ValueError:
+        flash(_("Give the amount as e.g. 5.00."), "error")
+        return redirect(target)
+    try:
+        decision = service_fees.refund_payment(db.session(), patron_id=patron.id, payment_id=payment_id,
+                                               amount=amount, reason=form.reason.data, now=clock.now(),
+                                               actor=_staff())
+    except DomainError as error:
+        if error.code == "not-found":
+            _not_found()
+        db.session().rollback()
+        flash(words.record_error(error), "error")
+        return redirect(target)
+    db.session().commit()
+    if decision.allowed:
+        flash(_("%(amount)s refunded.", amount=words.money(decision.details["amount"])), "success")
+    else:
+        flash(words.refusal(decision.reason, decision.details), "error")
+    return redirect(target)
+
+
+@bp.get("/patrons/<card>/payments/<int:payment_id>/receipt.pdf")
+@db.read_only
+@staff_required(*DESK_ROLES)
+def receipt_pdf(card: str, payment_id: int) -> Any:
+    from flask_babel import force_locale
+
+    patron = _patron(card)
+    try:
+        payment = service_fees.payment_of_patron(db.session(), patron.id, payment_id)
+    except DomainError:
+        _not_found()
+    record = service_fees.payment_record(db.session(), payment)
+    library = service_desk.desk_library(db.session(), _staff())
+    branch = _branch()
+    _end_reads()
+    with force_locale(patron.language or "fi"):
+        data = slips.payment_receipt(record, patron_name=patron.name, card_number=patron.card_number,
+                                     library=library.name if library else "", branch=branch.name if branch else "",
+                                     money=words.money)
+    return _pdf(data, f"receipt-{payment_id}.pdf")
+
+
+@bp.post("/patrons/<card>/payments/<int:payment_id>/email")
+@staff_required(*DESK_ROLES)
+def receipt_email(card: str, payment_id: int) -> Any:
+    patron = _patron(card)
+    target = url_for("desk.patron_page", card=card) + "#payments"
+    if not forms.ActionForm().validate_on_submit():
+        return redirect(target)
+    library = service_desk.desk_library(db.session(), _staff())
+    try:
+        sent = service_fees.email_receipt(db.session(), patron_id=patron.id, payment_id=payment_id, now=clock.now(),
+                                          actor=_staff(), library_name=library.name if library else "")
+    except DomainError as error:
+        if error.code == "not-found":
+            _not_found()
+        db.session().rollback()
+        flash(words.record_error(error), "error")
+        return redirect(target)
+    db.session().commit()
+    flash(_("The receipt is on its way to the patron's email.") if sent else _("The receipt was already emailed."),
+          "success")
+    return redirect(target)
+
+
+@bp.post("/patrons/<card>/loans/<int:loan_id>/lost")
+@staff_required(*DESK_ROLES)
+def loan_lost(card: str, loan_id: int) -> Any:
+    patron = _patron(card)
+    target = url_for("desk.patron_page", card=card) + "#loans"
+    if not forms.ActionForm().validate_on_submit():
+        return redirect(target)
+    try:
+        charge = service_desk.charge_lost_at_desk(db.session(), patron_id=patron.id, loan_id=loan_id,
+                                                  now=clock.now(), actor=_staff())
+    except DomainError:
+        _not_found()
+    db.session().commit()
+    flash(words.item_charge_text(charge, lost=True), "success")
+    return redirect(target)
+
+
+@bp.post("/patrons/<card>/damaged")
+@staff_required(*DESK_ROLES)
+def item_damaged(card: str) -> Any:
+    patron = _patron(card)
+    branch = _need_branch()
+    form = forms.DamagedForm()
+    target = url_for("desk.patron_page", card=card) + "#fees"
+    if not form.validate_on_submit():
+        flash(_("Scan or type the barcode of the damaged item."), "error")
+        return redirect(target)
+    try:
+        amount = _amount(form.amount.data, patron.id)
+    except ValueError:
+        flash(_("Give the amount as e.g. 5.00."), "error")
+        return redirect(target)
+    try:
+        charge = service_desk.charge_damaged_at_desk(db.session(), patron_id=patron.id, barcode=form.barcode.data,
+                                                     branch=branch, now=clock.now(), actor=_staff(), amount=amount)
+    except DomainError as error:
+        db.session().rollback()
+        flash(_("The patron was not the last borrower of %(barcode)s.", barcode=form.barcode.data)
+              if error.code == "not-found" else words.record_error(error), "error")
+        return redirect(target)
+    db.session().commit()
+    flash(words.item_charge_text(charge, lost=False), "success")
+    return redirect(target)

@@ -6,6 +6,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.circulation import service
 from app.i18n import format_day, format_moment
@@ -49,6 +50,11 @@ def refusal(reason: str | None, details: Any) -> str:
         "nothing_to_pay": _("Nothing to pay among the chosen fees."),
         "more_than_owed": _("That is more than the chosen fees come to."),
         "invalid_method": _("Choose cash or card."),
+        "card_blocked": _("The card is blocked: see the patron record."),
+        "account_closed": _("The account is closed."),
+        "nothing_to_refund": _("Nothing is left to refund of this payment."),
+        "more_than_paid": _("That is more than is left to refund of this payment (%(amount)s).",
+                            amount=_money(d["refundable"]) if "refundable" in d else ""),
     }
     return texts.get(reason or "", _("Refused (%(reason)s).", reason=reason))
 
@@ -122,6 +128,7 @@ def block_text(block: Any) -> str:
         "in_collection": _("Debts sent to collection: borrowing barred."),
         "card_expired": _("Card expired on %(day)s.", day=format_day(d.get("expired_on"))),
         "membership_revalidation_due": _("Membership to revalidate (due %(day)s).", day=format_day(d.get("due_on"))),
+        "card_blocked": _("The card is blocked: %(reason)s", reason=d.get("reason", "")),
         "closed": _("The account is closed."),
     }
     return texts.get(block.code, block.code)
@@ -132,3 +139,102 @@ def item_status_refusal(reason: str | None) -> str:
              "held": _("The item is on its way to a hold or on the hold shelf: check it in first."),
              "unknown_status": _("Choose one of the statuses listed.")}
     return texts.get(reason or "", _("Refused (%(reason)s).", reason=reason))
+
+
+# The history of a patron record in words (app/audit.py): %(who)s is the person who acted.
+HISTORY: dict[str, Any] = {
+    "circulation.contact_changed": _l("%(who)s changed the contact details."),
+    "circulation.patron_renamed": _l("%(who)s changed the name (identity checked: %(identity_check)s)."),
+    "circulation.category_changed": _l("%(who)s changed the category from %(old)s to %(new)s."),
+    "circulation.home_branch_changed": _l("%(who)s changed the home branch to %(branch)s."),
+    "circulation.pin_link_sent": _l("%(who)s sent a new link for choosing the PIN."),
+    "circulation.card_blocked": _l("%(who)s blocked the card: %(reason)s"),
+    "circulation.card_unblocked": _l("%(who)s lifted the card block: %(reason)s"),
+    "circulation.hearing_recorded": _l("%(who)s recorded the hearing held on %(held_on)s."),
+    "circulation.premises_ban": _l("%(who)s recorded a ban from the premises from %(starts_on)s to %(ends_on)s."),
+    "circulation.premises_ban_lifted": _l("%(who)s lifted the ban from the premises: %(reason)s"),
+    "circulation.membership_revalidated": _l("%(who)s revalidated the membership."),
+    "circulation.account_closed": _l("%(who)s closed the account: %(reason)s"),
+    "circulation.account_reopened": _l("%(who)s reopened the account."),
+    "circulation.desk_note_added": _l("%(who)s added a note for the desk."),
+    "circulation.desk_note_removed": _l("%(who)s removed a note for the desk."),
+    "circulation.payment": _l("%(who)s recorded a payment of %(amount)s."),
+    "circulation.fee_waived": _l("%(who)s wrote off %(amount)s: %(reason)s"),
+    "circulation.refund": _l("%(who)s refunded %(amount)s: %(reason)s"),
+    "circulation.receipt_emailed": _l("%(who)s emailed a payment receipt."),
+    "circulation.item_lost": _l("%(who)s recorded item %(barcode)s as lost (replacement %(fee)s)."),
+    "circulation.item_damaged": _l("%(who)s charged for a damaged item (%(fee)s)."),
+    "circulation.checkout_override": _l("%(who)s overrode a refusal (%(refusal)s) to lend %(barcode)s: %(reason)s"),
+    "circulation.welcome_letter_printed": _l("%(who)s printed the welcome letter."),
+}
+
+RECORD_ERRORS: dict[str, Any] = {
+    "identity-check-required": _l("A new name needs the note of the identity check (e.g. “passport checked”)."),
+    "unknown-category": _l("Choose one of the categories listed."),
+    "unknown-branch": _l("Choose one of the branches listed."),
+    "channel-without-contact": _l("Each chosen channel needs its contact detail (email address, phone or postal "
+                                  "address)."),
+    "no-email": _l("The patron has no email address: add one first, or print instead."),
+    "account-closed": _l("The account is closed."),
+    "reason-required": _l("Give the reason."),
+    "already-blocked": _l("The card is already blocked."),
+    "not-blocked": _l("The card is not blocked."),
+    "hearing-invalid": _l("Check the hearing: the day cannot be in the future and the official who heard the "
+                          "patron is needed."),
+    "hearing-required": _l("Record the hearing first: a ban from the premises can only follow a hearing of the "
+                           "patron."),
+    "invalid-amount": _l("Give the amount as e.g. 5.00."),
+    "forbidden": _l("Only a circulation supervisor can do this."),
+}
+
+BAN_PROBLEMS: dict[str, Any] = {
+    "longer_than_30_days": _l("A ban from the premises lasts at most 30 days."),
+    "ends_before_start": _l("The last day is before the first day."),
+    "starts_before_decision": _l("The ban cannot start before the decision."),
+    "hearing_after_decision": _l("The hearing must be held before the decision."),
+    "required": _l("This field is required."),
+}
+
+
+def record_error(error: Any) -> str:
+    """A refusal of the patron record (a DomainError) in words."""
+    if error.code == "premises-ban-invalid":
+        problems = (error.params or {}).get("fields", {})
+        return " ".join(str(BAN_PROBLEMS.get(p, p)) for p in problems.values())
+    return str(RECORD_ERRORS.get(error.code, error.code))
+
+
+def closing_refusal(closing: Any) -> str:
+    parts = []
+    if closing.open_loans:
+        parts.append(ngettext("%(num)d loan is still open", "%(num)d loans are still open", closing.open_loans))
+    if closing.owed is not None and closing.owed.is_positive:
+        parts.append(_("%(amount)s is still owed", amount=_money(closing.owed)))
+    return _("The account cannot be closed: %(what)s. Nothing was changed.", what="; ".join(parts))
+
+
+def item_charge_text(charge: Any, lost: bool) -> str:
+    text = (_("%(title)s recorded as lost: replacement %(price)s charged.", title=charge.title,
+              price=_money(charge.replacement)) if lost
+            else _("%(title)s recorded as damaged: %(price)s charged.", title=charge.title,
+                   price=_money(charge.replacement)))
+    if charge.processing.is_positive:
+        text += " " + _("Processing fee %(amount)s.", amount=_money(charge.processing))
+    if charge.ban_started:
+        text += " " + _("Borrowing is now barred until the fees are paid.")
+    return text
+
+
+def money(amount: Any) -> str:
+    return _money(amount)
+
+
+CATEGORIES: dict[str, Any] = {"adult": _l("Adult"), "child": _l("Child (under 15)"), "institution": _l("Institution")}
+
+
+def category_name(code: str) -> str:
+    return str(CATEGORIES.get(code, code))
+
+
+def hearing_label(hearing: Any) -> str:
+    return _("Hearing on %(day)s by %(who)s", day=format_day(hearing.held_on), who=hearing.heard_by)
