@@ -154,6 +154,10 @@ class DefaultConfig:
     LENDING_TRACK_DELIVERY = "stream"
     LENDING_PRESIGNED_SECONDS = 300
     LENDING_LOAN_HISTORY_DAYS = 90
+    # Catalogue import: the MARC field holding the copies — "952" (Koha's export: $p barcode, $a branch, $y material
+    # type, $v price, $c shelf location, $o call number) or "852" (MARC 21 holdings: $p, $b, $x, $9, $c, $h) — with
+    # subfields remapped after it if the export differs, e.g. "952 branch=b price=g" (`catalogue import --holdings`).
+    CATALOGUE_HOLDINGS_TAG = "952"
     # Registration: lifetime of the set-PIN link in the credentials email (hours); how long API
     # Idempotency-Keys are kept (hours, at least 24); after how many seconds an unfinished key may be taken over.
     REGISTRATION_LINK_HOURS = 336
@@ -212,6 +216,8 @@ class DefaultConfig:
     # messages are answered by this many worker threads (each with its own database connection).
     SIP2_IDLE_TIMEOUT_SECONDS = 300
     SIP2_WORKERS = 8
+    # A terminal disabled on /staff/admin/terminals stops being answered within this many seconds.
+    SIP2_TERMINAL_RECHECK_SECONDS = 10
 
 
 def is_production(config: dict) -> bool:

@@ -7,7 +7,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from app.platform.openapi import api_routes, openapi_path
+from app.platform.openapi import api_routes
 
 
 @pytest.fixture()

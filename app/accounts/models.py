@@ -133,3 +133,7 @@ class Counter(Base):
     __tablename__ = "counters"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+# Library cards (several per account, lost cards) live in their module; imported here for the metadata.
+from app.accounts.cards import LibraryCard  # noqa: E402,F401

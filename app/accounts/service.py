@@ -18,7 +18,7 @@ from sqlalchemy import String, bindparam, cast, func, insert, or_, select, text,
 from sqlalchemy.orm import Session, joinedload
 
 from app import audit, db
-from app.accounts import throttle
+from app.accounts import cards, credentials, throttle
 from app.accounts.models import ROLES, ApiToken, Library, OneTimeLink, Patron, StaffRole, StaffUser
 from app.errors import DomainError
 
@@ -238,7 +238,8 @@ def authenticate_patron(session: Session, card_number: str, secret: str, now: da
     """Card number with PIN or password (``allow`` picks which). Throttled per card."""
     card = (card_number or "").strip().replace(" ", "")
     key = _lookup_key(card, _CARD_LENGTH)
-    patron = session.scalar(select(Patron).where(Patron.card_number == key)) if key else None
+    # Any active card of the account opens it; a lost or replaced card answers as an unknown one does.
+    patron = cards.account_of_card(session, key) if key else None
     hashes = [getattr(patron, kind + "_hash", None) for kind in ("pin", "password") if kind in allow]
     return _throttled_check(session, "card:" + card, now, policy, patron, hashes, secret or "")
 
@@ -261,6 +262,7 @@ def set_patron_secret(session: Session, patron: Patron, *, pin: str | None = Non
         check_patron_password(password)
         patron.password_hash = hash_secret(password)
     throttle.clear(session, "card:" + patron.card_number)
+    credentials.changed(session, patron.id, now)  # other domains end sessions the old secret opened
     audit.record(session, actor=actor, action="patron.credentials_changed", now=now, record_type="patron",
                  record_id=patron.id, pin=pin is not None, password=password is not None)
 

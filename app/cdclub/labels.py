@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,7 @@ def _canvas(buffer: io.BytesIO, sheet: Sheet, subject: str) -> Any:
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=0, invariant=1)
     if sheet.created is not None:  # reportlab takes the wall clock or a fixed 2000-01-01: give it ours
         stamp = TimeStamp(invariant=1)
-        utc = sheet.created.astimezone(timezone.utc)
+        utc = sheet.created.astimezone(UTC)
         stamp.t, stamp.lt = utc.timestamp(), utc.timetuple()
         stamp.YMDhms = tuple(utc.timetuple())[:6]
         pdf._doc._timeStamp = stamp

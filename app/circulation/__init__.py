@@ -11,7 +11,10 @@ from typing import Any
 
 
 def init_app(app: Any) -> None:
-    from app.circulation import api
+    from app.circulation import (
+        api,
+        api_desk,  # noqa: F401  # the desk's record and payment routes on api.bp
+    )
     from app.security import csrf
 
     for blueprint in (api.bp, api.patron_bp):
@@ -29,17 +32,25 @@ def init_app(app: Any) -> None:
                             ("circulation_account.holds", _l("Holds")),
                             ("circulation_account.fines", _l("Fines and payments")),
                             ("circulation_account.profile", _l("My details and notices")),
-                            ("circulation_account.cards", _l("Library cards"))):
+                            ("circulation_account.cards", _l("Library cards")),
+                            ("circulation_account.history", _l("Loan history"))):
         add_patron_link(endpoint, label)
     from app.circulation.desk import views as desk_views
 
     desk_views.init_app(app)  # the librarian's circulation desk (pages)
+    from app.circulation.desk import calendars, items, letters, reports  # the desk's back office
+
+    for desk_module in (items, calendars, letters, reports):
+        desk_module.init_app(app)
     from app.circulation.sip2 import api as selfservice_api
     from app.circulation.sip2.cli import sip2_cli
 
     app.register_blueprint(selfservice_api.bp)  # the self-service door (terminal HTTP Basic; no cookies)
     csrf.exempt(selfservice_api.bp)
     app.cli.add_command(sip2_cli)  # `flask sip2 serve`, terminals, self-service hours
+    from app.circulation.sip2 import views as selfservice_views
+
+    selfservice_views.init_app(app)  # self-service pages: terminals, the desk's and the patron's views
 
 
 def load_demo(session: Any, now: datetime) -> dict[str, int]:

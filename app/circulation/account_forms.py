@@ -9,12 +9,14 @@ from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
-from wtforms.validators import Email, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp
 
 PHONE = Regexp(r"^\+?[0-9 ()-]{5,20}$", message=_l("A phone number such as +358 40 123 4567."))
 
@@ -46,6 +48,8 @@ class ContactForm(FlaskForm):
                                              Length(max=254)])
     phone = StringField(_l("Mobile phone number"), [Optional(), PHONE, Length(max=40)],
                         description=_l("For text-message notices."))
+    postal_address = TextAreaField(_l("Postal address"), [Optional(), Length(max=500)],
+                                   description=_l("Street, postcode and town: letters from the library go here."))
 
 
 class NoticeForm(FlaskForm):
@@ -59,3 +63,7 @@ class NoticeForm(FlaskForm):
     hold_nickname = StringField(_l("Nickname on the hold shelf"), [Optional(), Length(max=40)],
                                 description=_l("Holds waiting for you are shelved under this name instead of "
                                                "your own."))
+
+
+class StackRequestForm(FlaskForm):
+    record_key = HiddenField(validators=[DataRequired(), Length(max=80)])

@@ -311,3 +311,6 @@ def paytrail_return(query: schemas.PaytrailQuery) -> Any:
     db.session().commit()
     target = current_app.config.get("CIRCULATION_PAYMENT_DONE_URL", "/")
     return Response(status=303, headers={"Location": f"{target}?{urlencode({'payment': outcome})}"})
+
+
+from app.circulation import api_me  # noqa: E402,F401  (more `me` endpoints, on patron_bp)

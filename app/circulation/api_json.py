@@ -16,6 +16,8 @@ from app.errors import problem
 
 # The texts behind the reason codes; the code itself travels in `reason` for programs.
 REASONS: dict[str, Any] = {
+    "account_closed": _l("The account is closed."),
+    "card_blocked": _l("The library has blocked the card. Please contact the library."),
     "premises_ban": _l("The patron is banned from the library premises."),
     "card_expired": _l("The library card has expired."),
     "membership_revalidation_due": _l("The membership must be revalidated at the library (every 10 years)."),

@@ -62,6 +62,8 @@ class PatronFacts:
     membership_checked_on: date | None = None  # registration or last revalidation [001]
     premises_ban_until: date | None = None
     in_collection: bool = False
+    card_blocked: bool = False  # blocked by the library (misuse, a card reported stolen) until lifted
+    account_closed: bool = False  # closed at the patron's request; reopened at the desk
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,10 @@ def billing_ban_decision(balance: Money, policy: Policy, *, in_collection: bool 
 
 def _patron_blocks(patron: PatronFacts, policy: Policy, today: date) -> Decision | None:
     """Patron-level refusals shared by checkout, in this order."""
+    if patron.account_closed:
+        return Decision.refuse("account_closed")
+    if patron.card_blocked:
+        return Decision.refuse("card_blocked")
     if patron.premises_ban_until is not None and today <= patron.premises_ban_until:
         return Decision.refuse("premises_ban", until=patron.premises_ban_until)
     if patron.card_expires_on is not None and today > patron.card_expires_on:
@@ -138,7 +144,7 @@ def can_checkout(
 ) -> Decision:
     """May ``patron`` borrow ``item`` at ``branch`` now?
 
-    Order: premises_ban, card_expired, membership_revalidation_due, billing_ban,
+    Order: account_closed, card_blocked, premises_ban, card_expired, membership_revalidation_due, billing_ban,
     item_not_available, age_rating, limit_total, limit_group. ``loans_by_material`` counts
     the patron's current loans (not this one) per material type. Limits: 100 at once, of which
     20 DVD/Blu-ray, 5 children's and 5 adult console games at Lumme [001]. Age ratings [001]

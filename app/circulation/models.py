@@ -28,7 +28,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base, UTCDateTime
 
 LOAN_STATES = ("open", "returned", "lost")
-ITEM_STATES = ("available", "on_loan", "in_transit", "on_hold_shelf", "lost", "damaged", "withdrawn")
+# "in_repair": away for repair and coming back; not lent (checkout needs "available") nor given to a hold, but
+# holds on its record may wait for it (unlike lost, damaged and withdrawn copies).
+ITEM_STATES = ("available", "on_loan", "in_transit", "on_hold_shelf", "lost", "damaged", "withdrawn", "in_repair")
 HOLD_STATES = ("waiting", "in_transit", "ready", "collected", "expired", "cancelled", "suspended")
 ACTIVE_HOLD_STATES = ("waiting", "in_transit", "ready")
 PAYMENT_STATES = ("pending", "paid", "failed")
@@ -291,7 +293,13 @@ class Payment(Base):
 
 
 # The desk's own tables (staff desk branch, desk notes) live in their module; imported here for the metadata.
+# My account's tables (closed-stack copies, stack retrieval requests): imported here for the metadata.
+from app.circulation.account_models import ClosedStackCopy, StackRequest  # noqa: E402,F401
 from app.circulation.desk.models import DeskNote, DeskStaffBranch  # noqa: E402,F401
+from app.circulation.desk.record_models import PremisesHearing  # noqa: E402,F401
+
+# The patron's opt-in loan history (Koha's privacy setting): imported here for the metadata.
+from app.circulation.history_models import LoanHistoryEntry, LoanHistorySetting  # noqa: E402,F401
 
 # Self-service's tables (SIP2 terminals, self-service hours and standing): imported here for the metadata.
 from app.circulation.sip2.models import SelfServiceBranch, SelfServicePatron, SipTerminal  # noqa: E402,F401

@@ -40,7 +40,7 @@ ADVANCE_NOTICE_CODE = "advance_notice"  # the code planned notices use for the a
 # What a patron can owe. Online payment and the replacement-fee block refer to these [003].
 FEE_KINDS = frozenset(
     "overdue_fine notice_fee invoice_fee uncollected_hold interlibrary_loan"
-    " replacement_card lost_item_replacement damaged_item other".split()
+    " replacement_card lost_item_replacement damaged_item item_processing other".split()
 )
 # Allowed values of the whole-number and yes/no circulation rule fields.
 INT_RULE_RANGES = {
@@ -289,9 +289,11 @@ class FeeSchedule:
     uncollected_hold: Money | None = None
     replacement_card: Money | None = None
     interlibrary_loan: Money | None = None
+    # Charged with the replacement price of a lost or damaged item (cataloguing, covers, labels).
+    item_processing: Money | None = None
 
     def money(self) -> tuple[Money, ...]:
-        values = (self.uncollected_hold, self.replacement_card, self.interlibrary_loan)
+        values = (self.uncollected_hold, self.replacement_card, self.interlibrary_loan, self.item_processing)
         return tuple(value for value in values if value is not None)
 
 
@@ -322,6 +324,8 @@ class Policy:
     lost_item_refund_on_return: bool = True
     # The language the library's patrons read by default (pages, emails, notices): "fi", "cs" …
     language: str = "fi"
+    # The patron changes her own postal address in My account (True), or only at the desk (False).
+    patron_changes_address: bool = False
 
     def __post_init__(self) -> None:
         if self.currency not in MINOR_UNIT_DIGITS:
@@ -339,6 +343,7 @@ class Policy:
             raise PolicyError("child_categories must be among categories")
         _int_in("membership.responsible_person_min_age", self.responsible_person_min_age, 15, 30)
         _bool("lost_items.refund_on_return", self.lost_item_refund_on_return)
+        _bool("account.patron_changes_address", self.patron_changes_address)
         if self.membership_revalidation_years is not None:
             _int_in("membership.revalidation_years", self.membership_revalidation_years, 1, 100)
         self._check_rules()

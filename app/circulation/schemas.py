@@ -22,7 +22,7 @@ from app.errors import PROBLEM_BASE
 from app.platform.contract import Answer, Body, Id, Query
 
 # The refusals each operation can give (decisions.py and the service_*.py docstrings say when), in their order.
-CHECKOUT_REASONS = ("premises_ban", "card_expired", "membership_revalidation_due", "billing_ban",
+CHECKOUT_REASONS = ("account_closed", "card_blocked", "premises_ban", "card_expired", "membership_revalidation_due", "billing_ban",
                     "item_not_available", "age_rating", "limit_total", "limit_group", "other_library")
 RENEWAL_REASONS = ("borrowing_suspended", "reserved", "max_renewals", "too_soon", "item_not_available")
 CHECKIN_REASONS = ("other_library",)

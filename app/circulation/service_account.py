@@ -3,16 +3,23 @@ markers and accruing fines, holds with queue position and last pickup day, fees 
 why, the balance, ban state and whether online payment is possible."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Integer, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.accounts.models import Patron
-from app.circulation.decisions import Decision
+from app.circulation.bulk import update_column_by_id
+from app.circulation.calendar import LoanChannel
+from app.circulation.decisions import Decision, OutstandingFee, can_renew, online_payment_decision
+from app.circulation.decisions import is_under_billing_ban as facts_under_billing_ban
+from app.circulation.fines import fine_as_of
 from app.circulation.models import (
     ACTIVE_HOLD_STATES,
     Branch,
@@ -20,15 +27,23 @@ from app.circulation.models import (
     Hold,
     Item,
     Loan,
+    NoticeSent,
     PatronCirculation,
     Payment,
 )
 from app.circulation.money import Money
-from app.circulation.service_common import balance_of, borrower, local_today, policy_of, premises_ban_until
-from app.circulation.service_fees import OutstandingDebit, outstanding_debits
-from app.circulation.service_holds import queue_position
-from app.circulation.service_loans import accrued_fine_of
-from app.circulation.service_payments import online_payment_preview
+from app.circulation.notices import ContactChannels, PatronNoticeFacts, next_notice_date
+from app.circulation.service_common import (
+    balance_of,
+    borrower,
+    branch_calendar,
+    local_today,
+    patron_facts,
+    policy_of,
+    premises_ban_until,
+)
+from app.circulation.service_fees import OutstandingDebit, outstanding_debits, recompute_billing_ban
+from app.circulation.service_loans import RenewalResult, loan_fine_model, register_fine
 from app.errors import DomainError
 
 DUE_SOON_DAYS = 3  # "due soon" marker this many days before the due date [003]
@@ -91,39 +106,78 @@ def patron_account_summary(session: Session, patron_id: int, *, now: datetime, d
     patron, circ, library = borrower(session, patron_id)
     policy = policy_of(library)
     loans = []
-    rows = session.execute(select(Loan, Item, Branch).join(Item, Item.id == Loan.item_id)
-                           .join(Branch, Branch.id == Loan.branch_id)
-                           .where(Loan.patron_id == patron_id, Loan.status == "open").order_by(Loan.due_at, Loan.id))
-    for loan, item, branch in rows:
-        due_local = loan.due_at.astimezone(ZoneInfo(branch.timezone))
-        today = local_today(branch.timezone, now)
-        state = ("overdue" if now > loan.due_at else
+    # Plain rows, not ORM objects: a patron may have a hundred loans, and this is every account page's query.
+    rows = session.execute(
+        select(Loan.id, Loan.due_at, Loan.renewals, Loan.fine_model, Loan.fine_amount_minor, Loan.fine_cap_minor,
+               Loan.grace_days, Loan.currency, Item.barcode, Item.title, Item.material_type, Branch.code,
+               Branch.timezone)
+        .join(Item, Item.id == Loan.item_id).join(Branch, Branch.id == Loan.branch_id)
+        .where(Loan.patron_id == patron_id, Loan.status == "open").order_by(Loan.due_at, Loan.id))
+    zones: dict[str, tuple[ZoneInfo, date]] = {}
+    max_renewals: dict[tuple[str, str], int] = {}
+    for row in rows:
+        if row.timezone not in zones:
+            zones[row.timezone] = (ZoneInfo(row.timezone), local_today(row.timezone, now))
+        zone, today = zones[row.timezone]
+        due_local = row.due_at.astimezone(zone)
+        state = ("overdue" if now > row.due_at else
                  "due_soon" if due_local.date() - today <= timedelta(days=due_soon_days) else "on_time")
-        rules = policy.rules_for(branch.code, circ.category, item.material_type)
-        loans.append(LoanLine(loan.id, item.barcode, item.title, item.material_type, due_local, state,
-                              accrued_fine_of(session, loan, now), loan.renewals, rules.max_renewals))
+        rule_key = (row.code, row.material_type)
+        if rule_key not in max_renewals:
+            max_renewals[rule_key] = policy.rules_for(row.code, circ.category, row.material_type).max_renewals
+        fine = fine_as_of(due_at=due_local, as_of=now, fine=loan_fine_model(cast(Any, row)), grace_days=row.grace_days,
+                          currency=row.currency)  # as accrued_fine_of, from the row
+        loans.append(LoanLine(row.id, row.barcode, row.title, row.material_type, due_local, state, fine, row.renewals,
+                              max_renewals[rule_key]))
     visible_since = now - timedelta(days=cancelled_visible_days)
-    holds = []
     hold_rows = session.execute(
         select(Hold, Branch).join(Branch, Branch.id == Hold.pickup_branch_id)
         .where(Hold.patron_id == patron_id, or_(Hold.state.in_((*ACTIVE_HOLD_STATES, "suspended")),
                                                 (Hold.state == "cancelled") & (Hold.cancelled_at >= visible_since)))
-        .order_by(Hold.placed_at, Hold.id))
-    for hold, pickup in hold_rows:
-        title = session.scalar(select(Item.title).where(Item.record_key == hold.record_key).limit(1)) or ""
-        holds.append(HoldLine(hold.id, hold.record_key, title, hold.state, queue_position(session, hold), pickup.code,
-                              pickup.name, hold.last_pickup_day, hold.hold_identifier if hold.state == "ready" else None,
-                              hold.placed_at, hold.cancelled_at, hold.suspended_until))
+        .order_by(Hold.placed_at, Hold.id)).all()
+    titles, positions = _hold_titles(session, hold_rows), _queue_positions(session, hold_rows)
+    holds = [HoldLine(hold.id, hold.record_key, titles.get(hold.record_key, ""), hold.state, positions.get(hold.id),
+                      pickup.code, pickup.name, hold.last_pickup_day,
+                      hold.hold_identifier if hold.state == "ready" else None, hold.placed_at, hold.cancelled_at,
+                      hold.suspended_until)
+             for hold, pickup in hold_rows]
+    debits = outstanding_debits(session, patron_id)
     balance = balance_of(session, patron_id, policy.currency)
     return AccountSummary(
         patron_id=patron.id, card_number=patron.card_number, name=patron.name, library=library.code,
         preset=library.preset, category=circ.category, currency=policy.currency, loans=loans, holds=holds,
-        fees=outstanding_debits(session, patron_id), balance=balance,
+        fees=debits, balance=balance,
         accruing=Money.total((line.accruing_fine for line in loans), policy.currency),
         billing_banned=circ.in_collection or policy.billing_ban.bans(balance), in_collection=circ.in_collection,
         ban_threshold=policy.billing_ban.threshold, ban_comparison=policy.billing_ban.comparison,
         premises_ban_until=premises_ban_until(session, patron_id, local_today(policy.timezone, now)),
-        online_payment=online_payment_preview(session, patron_id))
+        online_payment=online_payment_decision(outstanding=[OutstandingFee(d.kind, d.outstanding) for d in debits],
+                                               amount=None, policy=policy))
+
+
+def _hold_titles(session: Session, hold_rows: Sequence[Any]) -> dict[str, str]:
+    """The title of each held record (from any of its copies), in one query."""
+    keys = {hold.record_key for hold, _branch in hold_rows}
+    if not keys:
+        return {}
+    rows = session.execute(select(Item.record_key, func.min(Item.title)).where(Item.record_key.in_(keys))
+                           .group_by(Item.record_key))
+    return {key: title for key, title in rows}
+
+
+def _queue_positions(session: Session, hold_rows: Sequence[Any]) -> dict[int, int]:
+    """Place in the queue of each waiting hold (1 = next in line), in one query: the waiting holds on the same
+    record of the same library placed before it, plus one [003]. As ``queue_position``, for many holds."""
+    mine = {hold.id: hold for hold, _branch in hold_rows if hold.state == "waiting"}
+    if not mine:
+        return {}
+    keys = {hold.record_key for hold in mine.values()}
+    queues: dict[tuple[str, int], list[int]] = {}
+    for hold_id, record_key, library_id in session.execute(
+            select(Hold.id, Hold.record_key, Hold.library_id)
+            .where(Hold.record_key.in_(keys), Hold.state == "waiting").order_by(Hold.placed_at, Hold.id)):
+        queues.setdefault((record_key, library_id), []).append(hold_id)
+    return {hold_id: queues[(hold.record_key, hold.library_id)].index(hold_id) + 1 for hold_id, hold in mine.items()}
 
 
 # -- the patron's pages: fees with their items, payments, pickup branches, dependants ---------------
@@ -145,8 +199,8 @@ def fee_lines(session: Session, patron_id: int) -> list[FeeLine]:
     """Every unpaid fee with the item it is for (when it is for a loan), oldest first [003]."""
     debits = outstanding_debits(session, patron_id)
     loan_ids = {d.loan_id for d in debits if d.loan_id is not None}
-    items = dict(session.execute(select(Loan.id, Item).join(Item, Item.id == Loan.item_id)
-                                 .where(Loan.id.in_(loan_ids))).tuples().all()) if loan_ids else {}
+    items = {loan_id: item for loan_id, item in session.execute(
+        select(Loan.id, Item).join(Item, Item.id == Loan.item_id).where(Loan.id.in_(loan_ids)))} if loan_ids else {}
     return [FeeLine(d.id, d.kind, d.reason, items[d.loan_id].title if d.loan_id in items else "",
                     items[d.loan_id].barcode if d.loan_id in items else "", d.created_at, d.amount, d.outstanding)
             for d in debits]
@@ -254,26 +308,36 @@ class Profile:
     receipts_by_email: bool
     hold_nickname: str | None
     language: str
+    may_change_address: bool = False  # the preset lets the patron change her postal address herself
 
 
 def profile_of(session: Session, patron_id: int) -> Profile:
     """What the library holds about the patron, and her own settings [003,001]."""
     patron, circ, library = borrower(session, patron_id)
     branch = session.get(Branch, circ.home_branch_id)
-    rule = policy_of(library).advance_notice
+    policy = policy_of(library)
+    rule = policy.advance_notice
     return Profile(patron.name, patron.card_number, patron.email, patron.phone, circ.postal_address, circ.category,
                    library.name, branch.name if branch else "", circ.card_expires_on, list(circ.notice_channels or []),
                    circ.advance_notice_days, (rule.min_days, rule.max_days) if rule else None,
-                   circ.receipts_by_email, circ.hold_nickname, patron.language)
+                   circ.receipts_by_email, circ.hold_nickname, patron.language, policy.patron_changes_address)
 
 
 def update_contact(session: Session, patron_id: int, *, email: str, phone: str, now: datetime,
-                   actor: object) -> None:
-    """The patron's own email address and phone number (the name only at the desk); audited without values."""
-    patron, _circ, _library = borrower(session, patron_id)
-    changed = [name for name, old, new in (("email", patron.email, email), ("phone", patron.phone, phone))
-               if old != new]
+                   actor: object, postal_address: str | None = None) -> None:
+    """The patron's own email address and phone number, and her postal address where the library's preset
+    allows it (``postal_address`` None: unchanged; refused as address-change-not-allowed otherwise; the name
+    only at the desk). Audited without the values."""
+    patron, circ, library = borrower(session, patron_id)
+    if postal_address is not None and postal_address != circ.postal_address:
+        if not policy_of(library).patron_changes_address:
+            raise DomainError("address-change-not-allowed", 403)
+    changed = [name for name, old, new in (("email", patron.email, email), ("phone", patron.phone, phone),
+                                           ("postal_address", circ.postal_address, postal_address))
+               if new is not None and old != new]
     patron.email, patron.phone = email, phone
+    if postal_address is not None:
+        circ.postal_address = postal_address
     if changed:
         audit.record(session, actor=actor, action="circulation.contact_changed", now=now, record_type="patron",
                      record_id=patron_id, fields=changed)
@@ -364,3 +428,107 @@ def resume_due_holds(session: Session, now: datetime) -> int:
         resumed += done.rowcount or 0
     session.flush()
     return resumed
+
+
+# -- renewing many loans at once ("Renew all" on the loans page) ------------------------------------------
+
+
+def renew_loans_at_once(session: Session, *, patron_id: int, loan_ids: list[int] | None, now: datetime,
+                        actor: object, channel: LoanChannel = "web") -> list[RenewalResult]:
+    """``service_loans.renew_loans`` for a page of loans (None = all), with the same rules and answers, in a
+    fixed number of queries instead of eight per loan: the loans with their items and branches in one query,
+    the titles with waiting holds in one, each branch's calendar and the notices already sent once; the
+    renewals in one conditional UPDATE (a loan renewed or returned meanwhile is refused as
+    item_not_available), and the next notice days in one executemany. (Overdue loans add their fine's
+    booking, as in the core.) Fines accrued so far
+    register at renewal [003]; a refusal does not stop them accruing [001]."""
+    patron, circ, library = borrower(session, patron_id)
+    policy = policy_of(library)
+    query = (select(Loan, Item, Branch).join(Item, Item.id == Loan.item_id).join(Branch, Branch.id == Loan.branch_id)
+             .where(Loan.patron_id == patron_id, Loan.status == "open").order_by(Loan.due_at, Loan.id))
+    if loan_ids is not None:
+        query = query.where(Loan.id.in_(loan_ids))
+    rows = session.execute(query).all()
+    if loan_ids is not None and len(rows) != len(set(loan_ids)):
+        raise DomainError("not-found", 404, what="loan")
+    barred = facts_under_billing_ban(patron_facts(session, patron, circ, policy, now), policy)
+    keys = {item.record_key for _loan, item, _branch in rows}
+    held = set(session.scalars(select(Hold.record_key).distinct().where(
+        Hold.record_key.in_(keys), Hold.library_id == library.id, Hold.state == "waiting"))) if keys else set()
+    calendars: dict[int, Any] = {}
+    results: list[RenewalResult] = []
+    candidates: list[tuple[Loan, Item, Branch, datetime, Money, Any]] = []
+    renewed: list[tuple[Loan, Item, Branch]] = []
+    for loan, item, branch in rows:
+        rules = policy.rules_for(branch.code, circ.category, item.material_type)
+        decision = can_renew(renewals_done=loan.renewals, has_holds=item.record_key in held, patron_barred=barred,
+                             rules=rules)
+        if not decision.allowed:
+            results.append(RenewalResult(loan.id, item.barcode, decision, loan.due_at))
+            continue
+        if branch.id not in calendars:
+            calendars[branch.id] = branch_calendar(session, branch)
+        new_due = calendars[branch.id].due_at(now, rules.loan_days, channel)
+        if new_due <= loan.due_at:
+            results.append(RenewalResult(loan.id, item.barcode, Decision.refuse("too_soon"), loan.due_at))
+            continue
+        fine = register_fine(session, loan, as_of=now, now=now, actor=actor)
+        candidates.append((loan, item, branch, new_due, fine, decision.details["renewals_left"]))
+        results.append(RenewalResult(loan.id, item.barcode, decision, loan.due_at))  # replaced below
+    # One conditional UPDATE for them all: a loan renewed or returned meanwhile (its due time or renewal count
+    # changed) is left out, and RETURNING says which were renewed.
+    done: set[int] = set()
+    if candidates:
+        new_dues = {loan.id: new_due for loan, _item, _branch, new_due, _fine, _left in candidates}
+        done = set(session.scalars(
+            update(Loan).where(Loan.status == "open", or_(*(
+                (Loan.id == loan.id) & (Loan.due_at == loan.due_at) & (Loan.renewals == loan.renewals)
+                for loan, *_rest in candidates)))
+            .values(due_at=case(*((Loan.id == k, literal(v, Loan.__table__.c.due_at.type))
+                                  for k, v in new_dues.items())),
+                    due_day=case(*((Loan.id == k, literal(v.date().toordinal(), Integer))
+                                   for k, v in new_dues.items())),
+                    renewals=Loan.renewals + 1, accrued_fine_minor=0)
+            .returning(Loan.id).execution_options(synchronize_session=False)))
+    answers: dict[int, RenewalResult] = {}
+    for loan, item, branch, new_due, fine, left in candidates:
+        if loan.id not in done:
+            answers[loan.id] = RenewalResult(loan.id, item.barcode, Decision.refuse("item_not_available"),
+                                             loan.due_at)
+            continue
+        set_committed_value(loan, "due_at", new_due)  # what the UPDATE wrote, without reading it back
+        set_committed_value(loan, "due_day", new_due.date().toordinal())
+        set_committed_value(loan, "renewals", loan.renewals + 1)
+        set_committed_value(loan, "accrued_fine_minor", 0)
+        renewed.append((loan, item, branch))
+        answers[loan.id] = RenewalResult(loan.id, item.barcode, Decision.allow(renewals_left=left), new_due,
+                                         fine if fine.is_positive else None)
+    results = [answers.get(result.loan_id, result) for result in results]
+    _schedule_notices(session, renewed, circ, policy, now)
+    if any(result.fine_registered for result in results):
+        recompute_billing_ban(session, patron_id, now=now, actor=actor)
+    return results
+
+
+def _schedule_notices(session: Session, renewed: list[tuple[Loan, Item, Branch]], circ: PatronCirculation,
+                      policy: Any, now: datetime) -> None:
+    """``service_notices.schedule_next_notice`` for the renewed loans: the notices already sent for their new
+    due dates read in one query, the next notice days written in one executemany."""
+    if not renewed:
+        return
+    sent: dict[tuple[int, date], set[str]] = {}
+    for loan_id, due_date, code in session.execute(
+            select(NoticeSent.loan_id, NoticeSent.due_date, NoticeSent.step_code)
+            .where(NoticeSent.loan_id.in_([loan.id for loan, _item, _branch in renewed]))):
+        sent.setdefault((loan_id, due_date), set()).add(code)
+    facts = PatronNoticeFacts(category=circ.category, contacts=ContactChannels(), opted_out=circ.notices_opted_out,
+                              advance_notice_days=circ.advance_notice_days)
+    pairs = []
+    for loan, item, branch in renewed:
+        due_date = date.fromordinal(loan.due_day)
+        after = local_today(branch.timezone, now) - timedelta(days=1)
+        next_on = next_notice_date(due_date=due_date, after=after, already_sent=sent.get((loan.id, due_date), set()),
+                                   patron=facts, is_childrens_material=item.is_childrens_material, policy=policy)
+        set_committed_value(loan, "next_notice_on", next_on)
+        pairs.append((loan.id, next_on))
+    update_column_by_id(session, Loan.__table__, "next_notice_on", pairs)

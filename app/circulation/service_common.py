@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import audit
@@ -113,17 +113,30 @@ def premises_ban_until(session: Session, patron_id: int, today: date) -> date | 
         Ban.ends_on >= today))
 
 
+def _bans_in_force(session: Session, patron_id: int, today: date) -> tuple[date | None, bool]:
+    """The last day of the premises ban in force today, and whether a card block is in force: one statement."""
+    rows = session.execute(select(Ban.kind, func.max(Ban.ends_on)).where(
+        Ban.patron_id == patron_id, Ban.lifted_at.is_(None),
+        or_(Ban.kind == "block", and_(Ban.kind == "premises", Ban.starts_on <= today, Ban.ends_on >= today)))
+        .group_by(Ban.kind)).all()
+    kinds = dict(rows)
+    return kinds.get("premises"), "block" in kinds
+
+
 def patron_facts(session: Session, patron: Patron, circ: PatronCirculation, policy: Policy,
                  now: datetime) -> PatronFacts:
     today = local_today(policy.timezone, now)
+    premises_until, blocked = _bans_in_force(session, patron.id, today)
     return PatronFacts(
         category=circ.category,
         balance=balance_of(session, patron.id, policy.currency),
         birth_date=patron.birth_date,
         card_expires_on=circ.card_expires_on,
         membership_checked_on=local_today(policy.timezone, circ.membership_validated_at),
-        premises_ban_until=premises_ban_until(session, patron.id, today),
+        premises_ban_until=premises_until,
         in_collection=circ.in_collection,
+        card_blocked=blocked,
+        account_closed=not patron.active,
     )
 
 

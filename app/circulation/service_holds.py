@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import and_, case, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.circulation.bulk import insert_once
@@ -139,11 +139,15 @@ def route_item(session: Session, item: Item, branch: Branch, *, now: datetime, a
     library = session.get(CircLibrary, item.library_id)
     assert library is not None
     policy = policy_of(library)
-    assigned = session.scalar(select(Hold).where(Hold.item_id == item.id, Hold.state.in_(("in_transit", "ready"))))
+    # One query: the hold this copy is assigned to (first), else the holds waiting on its record in order.
+    mine = and_(Hold.item_id == item.id, Hold.state.in_(("in_transit", "ready")))
+    candidates = list(session.scalars(select(Hold).where(or_(mine, and_(
+        Hold.record_key == item.record_key, Hold.library_id == item.library_id, Hold.state == "waiting")))
+        .order_by(case((mine, 0), else_=1), Hold.placed_at, Hold.id)))
+    assigned = candidates[0] if candidates and candidates[0].item_id == item.id and candidates[0].state in (
+        "in_transit", "ready") else None
     if assigned is None:
-        waiting = session.scalars(select(Hold).where(
-            Hold.record_key == item.record_key, Hold.library_id == item.library_id, Hold.state == "waiting",
-        ).order_by(Hold.placed_at, Hold.id))
+        waiting = [hold for hold in candidates if hold.state == "waiting"]
         movable = _movable(policy, item, branch)
         for hold in waiting:
             if (movable or hold.pickup_branch_id == branch.id) and item.holdable and _claim(

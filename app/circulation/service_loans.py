@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import audit
 from app.accounts.models import Patron
@@ -30,6 +31,7 @@ from app.circulation.service_common import (
     policy_of,
 )
 from app.circulation.service_fees import allocate_credit, outstanding_debits, recompute_billing_ban
+from app.circulation.service_history import record_return
 from app.circulation.service_holds import RoutingResult, collect_hold, ready_hold_for, route_item
 from app.circulation.service_notices import enqueue_receipt, schedule_next_notice
 from app.errors import DomainError
@@ -110,7 +112,7 @@ def _loans_by_material(session: Session, patron_id: int) -> dict[str, int]:
 
 def checkout(session: Session, *, patron_id: int, item_barcode: str, branch: str | None, now: datetime,
              actor: Any, channel: LoanChannel = "desk") -> CheckoutResult:
-    """Lend an item. Refusals (in this order): premises_ban, card_expired,
+    """Lend an item. Refusals (in this order): account_closed, card_blocked, premises_ban, card_expired,
     membership_revalidation_due, billing_ban, item_not_available, age_rating, limit_total,
     limit_group — and other_library for an item of another consortium.
 
@@ -146,9 +148,10 @@ def checkout(session: Session, *, patron_id: int, item_barcode: str, branch: str
                 fine_model=fine.model, fine_amount_minor=fine.amount.minor if fine.amount else 0,
                 fine_cap_minor=fine.cap.minor if fine.cap else None, grace_days=rules.grace_days,
                 currency=policy.currency, accrued_fine_minor=0)
+    # Scheduled before the INSERT (a new loan has had no notices), so one statement writes the loan.
+    schedule_next_notice(session, loan, circ, policy, item.is_childrens_material, after=today - timedelta(days=1))
     session.add(loan)
     session.flush()
-    schedule_next_notice(session, loan, circ, policy, item.is_childrens_material, after=today - timedelta(days=1))
     if held_for_patron and held is not None:
         collect_hold(session, held, now=now)
     if item.material_type == ILL_MATERIAL_TYPE and policy.fees.interlibrary_loan is not None:
@@ -242,12 +245,16 @@ def checkin(session: Session, *, item_barcode: str, branch: str, now: datetime, 
             status="returned", returned_at=returned_at, returned_on=returned_on, return_branch_id=where.id,
             return_method="book_drop" if book_drop else "desk", next_notice_on=None, accrued_fine_minor=0))
         if closed.rowcount == 1:
-            session.refresh(loan)
+            for key, value in (("status", "returned"), ("returned_at", returned_at), ("returned_on", returned_on),
+                               ("return_branch_id", where.id), ("next_notice_on", None), ("accrued_fine_minor", 0),
+                               ("return_method", "book_drop" if book_drop else "desk")):
+                set_committed_value(loan, key, value)  # what the UPDATE wrote, without reading it back
             fine = _refund_lost_item(session, loan, now=now, actor=actor) if was_lost else register_fine(
                 session, loan, as_of=returned_at, now=now, actor=actor)
             recompute_billing_ban(session, loan.patron_id, now=now, actor=actor)
             patron, circ, _library = borrower(session, loan.patron_id)
             enqueue_receipt(session, "checkin", loan, item, patron, circ, now=now)
+            record_return(session, loan, item, returned_at=returned_at)  # the opt-in loan history
     routing = route_item(session, item, where, now=now, actor=actor)
     return CheckinResult(Decision.allow(), item.barcode, loan.id if loan else None, loan.patron_id if loan else None,
                          returned_on if loan else None, fine, routing)

@@ -63,10 +63,11 @@ def due_date_of(loan: Loan) -> date:
 
 def schedule_next_notice(session: Session, loan: Loan, circ: PatronCirculation, policy: Policy,
                          is_childrens_material: bool, *, after: date) -> None:
-    """Set the day the nightly job next looks at this loan (None: no notice will ever be due)."""
+    """Set the day the nightly job next looks at this loan (None: no notice will ever be due). A loan not yet
+    written (a checkout) has had no notices: no query, and its INSERT carries the day."""
     due_date = due_date_of(loan)
-    sent = set(session.scalars(select(NoticeSent.step_code).where(NoticeSent.loan_id == loan.id,
-                                                                  NoticeSent.due_date == due_date)))
+    sent = set() if loan.id is None else set(session.scalars(select(NoticeSent.step_code).where(
+        NoticeSent.loan_id == loan.id, NoticeSent.due_date == due_date)))
     facts = PatronNoticeFacts(category=circ.category, contacts=ContactChannels(), opted_out=circ.notices_opted_out,
                               advance_notice_days=circ.advance_notice_days)
     loan.next_notice_on = next_notice_date(due_date=due_date, after=after, already_sent=sent, patron=facts,

@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     from app.lending.dodp import views as dodp_views
 
     app.register_blueprint(dodp_views.bp)
+    dodp_views.start()  # a changed PIN or password ends the patron's DAISY player sessions
     csrf.exempt(dodp_views.endpoint)  # SOAP from DAISY players: a session cookie, but no forms or browsers
     app.cli.add_command(media_cli)
     from flask_babel import lazy_gettext as _l
@@ -48,6 +49,9 @@ def init_app(app: Flask) -> None:
 
     add_main_link("lending.catalogue", _l("Audiobooks"))
     add_patron_link("lending.loans", _l("My audiobook loans"))
+    from app.lending import account_loans
+
+    account_loans.init_app(app)  # the audiobook loans also on circulation's loans page (/account/loans)
     add_staff_link(StaffLink("lending_staff.books", _l("Audiobook catalogue: withdraw or return books"), ("producer",)))
     app.add_template_filter(duration_text, "lending_duration")
     app.add_template_filter(lambda code: LANGUAGE_NAMES.get(code, code), "lending_language")

@@ -26,6 +26,7 @@ from app.circulation.decisions import Decision, ItemFacts, PatronFacts, age_on, 
 from app.circulation.money import Money
 from app.circulation.policy import Policy
 from app.circulation.presets import load_preset
+from app.circulation.service_history import record_audiobook_return
 from app.db import Prepared, date_from_raw, raw, utc_from_raw
 from app.errors import DomainError
 from app.lending.models import Audiobook, EbookLoan, ListeningPosition
@@ -343,6 +344,9 @@ def return_loan(session: Session, patron: Patron, book: Audiobook, *, now: datet
     loan = active_loan(session, patron.id, book.id, now)
     if loan is not None:
         _end(loan, now, "returned", now)
+        # the patron's loan history, if she keeps one (circulation's opt-in, as Koha's privacy setting)
+        record_audiobook_return(session, patron.id, title=book.title, record_key=f"book:{book.id}",
+                                borrowed_at=loan.started_at, returned_at=now)
         session.flush()
     return loan
 

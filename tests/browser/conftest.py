@@ -3,6 +3,7 @@ Chromium through Playwright's sync API. One server and one browser per session, 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, login_patron, login_staff
-from tests.conftest import FIXED_NOW
+from tests.conftest import FIXED_NOW, empty_database_url
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -52,13 +53,15 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A database of its own (not the shared test database other tests empty), so demo data stays put."""
+    """A database of its own (not the shared test database other tests empty), so demo data stays put; of the
+    suite's kind, so the journeys run on PostgreSQL too."""
     _require_chromium()
     from app import create_app, db
 
     root = tmp_path_factory.mktemp("kuulo-browser")
-    app = create_app({
-        "DATABASE_URL": f"sqlite:///{root / 'browser.db'}",
+    worker = re.sub(r"[^a-z0-9]", "", os.environ.get("PYTEST_XDIST_WORKER", "main").lower())
+    app = create_app({  # SQLite, or PostgreSQL when the suite runs on it (KUULO_TEST_DATABASE_URL)
+        "DATABASE_URL": empty_database_url(root, f"kuulo_browser_{worker}"),
         "WTF_CSRF_ENABLED": True,  # the real forms, with their tokens
         "SECRET_KEY": "browser-tests",
         "MEDIA_ROOT": str(root / "media"),

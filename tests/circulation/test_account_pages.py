@@ -304,3 +304,128 @@ def test_the_czech_patron_gets_her_reminder_in_czech(app, sm, now):
         assert message.language == "cs" and "upomínka" in message.subject
         assert message.body.startswith("Dobrý den") and "Vraťte ji prosím co nejdříve" in message.body
         assert "listopadu 2026" in message.body  # the due date written the Czech way
+
+
+def test_the_loans_page_lists_audiobook_loans_with_the_librarys_by_due_date(app, client, sm, now):
+    """Lending registers its e-loans with circulation (which may not import lending): one list by due date."""
+    from app.lending import service as lending
+    from tests.cdclub.helpers import book
+
+    with tx(app, sm) as s:
+        me = borrower(s, now, "lumme")
+        soon, later = item(s, now, "lumme"), item(s, now, "lumme")
+        lend(s, now - timedelta(days=26), "lumme", me, soon)  # due in a couple of days
+        lend(s, now, "lumme", me, later)  # due in four weeks
+        audiobook = book(s, now, "Kuunneltava kirja")
+        patron = s.get(Patron, me)
+        assert lending.borrow(s, patron, audiobook, now=now, policy=lending.lending_policy()).loan is not None
+    login(client, sm, me)
+    page = client.get("/account/loans").text
+    table = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "Kuunneltava kirja" in table and "(audiobook)" in table
+    assert table.index(f"Title {soon}") < table.index("Kuunneltava kirja") < table.index(f"Title {later}")
+    assert "Renew Kuunneltava kirja in your audiobook loans" in table and 'href="/library/loans"' in table
+    # Renew all still renews the library's loans only, with a result per loan
+    done = client.post("/account/loans/renew", data={"renew_all": "1"})
+    results = done.text.split("Renewal results")[1].split("</section>")[0]
+    assert "Kuunneltava kirja" not in results and f"Title {soon}" in results
+
+
+@pytest.mark.parametrize(("library", "may"), [("lumme", True), ("tampere", False), ("czech", False)])
+def test_the_address_is_changed_online_only_where_the_preset_allows(app, client, sm, now, library, may):
+    with tx(app, sm) as s:
+        me = borrower(s, now, library, postal_address="Vanha katu 1, 50100 Mikkeli")
+    login(client, sm, me)
+    page = client.get("/account/profile").text
+    assert ('name="postal_address"' in page) is may
+    assert ("A change of name or postal address is made at the library desk" in page) is (not may)
+    done = client.post("/account/profile/contact", data={"email": "uusi@example.fi", "phone": "",
+                                                         "postal_address": "Uusi katu 2\n70100 Kuopio"})
+    assert done.status_code == 302
+    with sm.begin() as s:
+        circ = s.get(PatronCirculation, me)
+        assert circ.postal_address == ("Uusi katu 2\n70100 Kuopio" if may else "Vanha katu 1, 50100 Mikkeli")
+        assert s.get(Patron, me).email == "uusi@example.fi"
+        fields = s.scalars(select(AuditEvent.details).where(AuditEvent.action == "circulation.contact_changed")).all()
+    assert any("postal_address" in str(f) for f in fields) is may
+    assert "Uusi katu" not in str(fields)  # audited without the values
+    if may:
+        too_long = client.post("/account/profile/contact", data={"email": "", "phone": "",
+                                                                 "postal_address": "x" * 501})
+        assert too_long.status_code == 400 and "Postal address" in too_long.text
+
+
+def test_the_service_refuses_an_address_change_the_preset_does_not_allow(app, sm, now):
+    from app.errors import DomainError
+
+    with tx(app, sm) as s:
+        me = borrower(s, now, "tampere")
+        with pytest.raises(DomainError) as refused:
+            service.update_contact(s, me, email="", phone="", postal_address="Somewhere 1", now=now, actor="t")
+    assert refused.value.code == "address-change-not-allowed"
+
+
+def test_renewing_at_once_answers_as_renewing_one_by_one(app, sm, now):
+    """The loans page's batched Renew all gives the core's answers: the same decisions, due dates, fines
+    registered and next notice days as ``service.renew_loans`` for an identical patron."""
+    from app.circulation.models import Loan
+    from app.circulation.service_account import renew_loans_at_once
+
+    def patron_with_loans(s: Any) -> int:
+        me, other = borrower(s, now, "lumme"), borrower(s, now, "lumme")
+        free, reserved, late = item(s, now, "lumme"), item(s, now, "lumme"), item(s, now, "lumme")
+        express = item(s, now, "lumme", material="express_loan")
+        lend(s, now - timedelta(days=10), "lumme", me, free)
+        lend(s, now - timedelta(days=10), "lumme", me, reserved)
+        lend(s, now - timedelta(days=3), "lumme", me, express)
+        lend_due(s, now, "lumme", me, late, days_overdue=5)
+        assert service.place_hold(s, patron_id=other, item_barcode=reserved, now=now, actor="t").hold is not None
+        return me
+
+    def outcome(s: Any, me: int, results: list[Any]) -> list[tuple[Any, ...]]:
+        loans = {loan.id: loan for loan in s.scalars(select(Loan).where(Loan.patron_id == me))}
+        return [(r.decision.allowed, r.decision.reason, r.due_at, r.fine_registered, loans[r.loan_id].renewals,
+                 loans[r.loan_id].next_notice_on, loans[r.loan_id].due_day) for r in results]
+
+    with tx(app, sm) as s:
+        one_by_one, at_once = patron_with_loans(s), patron_with_loans(s)
+    with tx(app, sm) as s:
+        core = outcome(s, one_by_one, service.renew_loans(s, patron_id=one_by_one, loan_ids=None, now=now, actor="t"))
+    with tx(app, sm) as s:
+        batched = outcome(s, at_once, renew_loans_at_once(s, patron_id=at_once, loan_ids=None, now=now, actor="t"))
+    assert batched == core
+    assert [row[1] for row in core].count(None) == 2 and "reserved" in [row[1] for row in core]
+    assert any(row[3] for row in core)  # the overdue loan's fine registered at renewal
+    with tx(app, sm) as s:  # and again at once: now too soon / the renewal counts as in the core
+        again = outcome(s, at_once, renew_loans_at_once(s, patron_id=at_once, loan_ids=None, now=now, actor="t"))
+        core_again = outcome(s, one_by_one, service.renew_loans(s, patron_id=one_by_one, loan_ids=None, now=now,
+                                                                 actor="t"))
+    assert again == core_again
+
+
+def test_the_loans_page_and_renew_all_make_a_fixed_number_of_statements(app, client, sm, now):
+    """No query per loan or hold: the loans page and Renew all cost the same for 4 and for 12 loans."""
+    from tests.statements import counted, statements_of
+
+    def patron(s: Any, loans: int) -> int:
+        me, other = borrower(s, now, "lumme"), borrower(s, now, "lumme")
+        for n in range(loans):
+            lend(s, now - timedelta(days=10 + n % 3), "lumme", me, item(s, now, "lumme"))
+            held = item(s, now, "lumme")
+            lend(s, now, "lumme", other, held)
+            assert service.place_hold(s, patron_id=me, item_barcode=held, now=now, actor="t").hold is not None
+        return me
+
+    counts = []
+    for size in (4, 12):
+        with tx(app, sm) as s:
+            me = patron(s, size)
+        web = app.test_client()
+        web.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        login(web, sm, me)
+        page = statements_of(app, lambda web=web: web.get("/account/loans"))
+        with counted(app) as renew:
+            done = web.post("/account/loans/renew", data={"renew_all": "1"})
+        assert done.status_code == 200 and done.text.count("renewed, now due on") == size
+        counts.append((page, renew.count))
+    assert counts[0] == counts[1], counts

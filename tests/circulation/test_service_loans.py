@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.circulation import service
 from app.circulation.models import Item, Loan, PatronCirculation
@@ -212,3 +212,23 @@ def test_concurrent_checkouts_of_one_item_make_one_loan(sm, now, database_url):
     assert sorted(answers, key=str) == [None] + ["item_not_available"] * 3
     with sm.begin() as s:
         assert s.scalar(select(func.count()).select_from(Loan)) == 1
+
+
+def test_a_blocked_card_or_a_closed_account_borrows_nowhere_not_only_at_the_desk(sm, now):
+    """The desk's block and closing stop the API's and the self-service machines' checkouts too (the core)."""
+    from app.accounts.models import Patron
+    from app.circulation.models import Ban
+
+    with sm.begin() as s:
+        patron, barcode = borrower(s, now, "lumme"), item(s, now, "lumme")
+        s.add(Ban(patron_id=patron, kind="block", started_at=now, reason="Card reported stolen"))
+    for change, reason in ((None, "card_blocked"), ("lift", "account_closed"), ("reopen", None)):
+        with sm.begin() as s:
+            if change == "lift":
+                s.execute(update(Ban).where(Ban.patron_id == patron).values(lifted_at=now))
+                s.get(Patron, patron).active = False
+            elif change == "reopen":
+                s.get(Patron, patron).active = True
+            result = service.checkout(s, patron_id=patron, item_barcode=barcode, branch="mikkeli", now=now,
+                                      actor="test")
+            assert result.decision.reason == reason and (result.loan is None) == (reason is not None)

@@ -18,10 +18,11 @@ Schema (unknown keys are errors; money is always a decimal *string* such as "1.5
                      honours_opt_out?, recipient?, childrens_material_fee_exempt?
     [advance_notice] opt_in, min_days, max_days, default_days, channels          (optional)
     [billing_ban]    threshold, comparison ("exceeds" | "reaches")
-    [fees]           uncollected_hold?, replacement_card?, interlibrary_loan?
+    [fees]           uncollected_hold?, replacement_card?, interlibrary_loan?, item_processing?
     [online_payment] minimum, whole_balance_only, payable_fee_kinds, blocking_fee_kinds (optional)
     [membership]     revalidation_years?, responsible_person_min_age?
     [lost_items]     refund_on_return? (default true)
+    [account]        patron_changes_address? (default false: the address is changed at the desk)
 """
 
 from __future__ import annotations
@@ -79,10 +80,11 @@ SECTION_KEYS = {
     },
     "advance_notice": {"opt_in", "min_days", "max_days", "default_days", "channels"},
     "billing_ban": {"threshold", "comparison"},
-    "fees": {"uncollected_hold", "replacement_card", "interlibrary_loan"},
+    "fees": {"uncollected_hold", "replacement_card", "interlibrary_loan", "item_processing"},
     "online_payment": {"minimum", "whole_balance_only", "payable_fee_kinds", "blocking_fee_kinds"},
     "membership": {"revalidation_years", "responsible_person_min_age"},
     "lost_items": {"refund_on_return"},
+    "account": {"patron_changes_address"},
     "fine": {"model", "amount", "cap"},
 }
 TOP_LEVEL_KEYS = {
@@ -97,6 +99,7 @@ TOP_LEVEL_KEYS = {
     "online_payment",
     "membership",
     "lost_items",
+    "account",
 }
 REQUIRED_TOP_LEVEL = {"library", "defaults", "billing_ban"}
 
@@ -264,6 +267,7 @@ def _build_policy(data: Mapping[str, Any]) -> Policy:
     fees = _section(data.get("fees", {}), "fees", "fees")
     membership = _section(data.get("membership", {}), "membership", "membership")
     lost_items = _section(data.get("lost_items", {}), "lost_items", "lost_items")
+    account = _section(data.get("account", {}), "account", "account")
 
     online = None
     if "online_payment" in data:
@@ -308,4 +312,5 @@ def _build_policy(data: Mapping[str, Any]) -> Policy:
         responsible_person_min_age=membership.get("responsible_person_min_age", 18),
         lost_item_refund_on_return=lost_items.get("refund_on_return", True),
         language=_text(library.get("language", "fi"), "library.language"),
+        patron_changes_address=account.get("patron_changes_address", False),
     )
