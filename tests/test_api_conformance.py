@@ -97,8 +97,10 @@ MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 def test_every_operation_keeps_its_contract(api_schema, demo_app, caller):
     staff_email = "admin@demo.kuulo.test" if caller == "staff" else None
     failures: list[str] = []
-    for result in api_schema.get_all_operations():
-        operation = result.ok()
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    # Status management last: the breaks and incidents it announces close other operations (503 by design).
+    operations.sort(key=lambda op: op.path.startswith("/api/v1/status/"))
+    for operation in operations:
         for mode in MODES:
 
             @SETTINGS

@@ -227,13 +227,18 @@ def add_record_resolver(resolver: Callable[[Any, int], str | None]) -> None:
         RECORD_RESOLVERS.append(resolver)
 
 
+def record_key_of(record_id: int) -> str:
+    """The record key of a catalogue record (404 when no catalogue knows the id)."""
+    key = next((k for resolve in RECORD_RESOLVERS if (k := resolve(db.session(), record_id))), None)
+    if key is None:
+        raise DomainError("not-found", 404, what="record", record_id=record_id)
+    return key
+
+
 def _record_key(body: schemas.HoldRequest) -> str | None:
     if body.record_id is None:
         return body.record_key or None
-    key = next((k for resolve in RECORD_RESOLVERS if (k := resolve(db.session(), body.record_id))), None)
-    if key is None:
-        raise DomainError("not-found", 404, what="record", record_id=body.record_id)
-    return key
+    return record_key_of(body.record_id)
 
 
 def _place_hold(patron_id: int, body: schemas.HoldRequest, actor: Any) -> Any:

@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, g
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel
 
 from app import clock, db
 from app.accounts.auth import api_patron_or_session
-from app.circulation import api_json, schemas, service, service_cards, service_history
+from app.circulation import api_json, schemas, service, service_cards, service_history, service_requests
 from app.circulation import schemas_me as me
-from app.circulation.api import MINE, NOT_BORROWER, patron_bp, refusals
+from app.circulation.api import MINE, NOT_BORROWER, patron_bp, record_key_of, refusals
 from app.circulation.decisions import Decision
-from app.errors import problem
+from app.errors import problem, validation_problem
 from app.platform.contract import Reply, operation
 
 # The texts of the refusals only these endpoints give (the same words as the account pages).
@@ -24,6 +25,10 @@ REASONS: dict[str, Any] = {
     "hold_not_waiting": _l("This can be done only while the hold is waiting for a copy."),
     "suspension_date_invalid": _l("Choose a day after today and at most a year ahead."),
     "hold_not_suspended": _l("The hold is not paused."),
+    "already_requested": _l("You have already asked for this title from the closed stacks."),
+    "no_stack_copy": _l("No copy of this title can be fetched from the closed stacks now."),
+    "stack_request_not_cancellable": _l("The library is already fetching this copy or it waits for you: contact "
+                                        "the library to cancel the request."),
 }
 ADVANCE_DAYS_INVALID = "`type` …/advance-notice-days-invalid: the library allows other days (`allowed`: [min, max])"
 
@@ -33,7 +38,8 @@ def _refusal(decision: Decision, answer: type[BaseModel]) -> Response:
     said in the text)."""
     reason = decision.reason or "refused"
     known = {k: v for k, v in decision.details.items() if k in schemas.DecisionDetails.model_fields}
-    resp = problem(409, "circulation-" + reason.replace("_", "-"), str(REASONS.get(reason, reason)), reason=reason,
+    text = REASONS.get(reason) or api_json.REASONS.get(reason, reason)
+    resp = problem(409, "circulation-" + reason.replace("_", "-"), str(text), reason=reason,
                    details=api_json.details(known).model_dump(mode="json"))
     answer.model_validate_json(resp.get_data())
     return resp
@@ -204,5 +210,60 @@ def set_my_loan_history(body: me.HistoryChange) -> Any:
 @operation("Delete my whole loan history", tags=MINE, responses={204: Reply("Deleted")})
 def delete_my_loan_history() -> Any:
     service_history.delete_history(db.session(), g.api_patron.id, now=clock.now(), actor=g.api_patron)
+    db.session().commit()
+    return Response(status=204)
+
+
+# -- requests from the closed stacks [003] -------------------------------------------------------------
+
+
+def _stack_line(line: service_requests.StackRequestLine) -> me.StackRequestAnswer:
+    return me.StackRequestAnswer(id=line.request_id, record_key=line.record_key, title=line.title, state=line.state,
+                                 requested_at=line.requested_at, pickup_place=line.pickup_place,
+                                 last_pickup_day=line.last_pickup_day, cancelled_at=line.cancelled_at)
+
+
+@patron_bp.get("/stack-requests")
+@api_patron_or_session
+@operation("My requests from the closed stacks: requested → processing → ready (place, last day)", tags=MINE,
+           responses={200: (me.StackRequests, "The requests"), 404: NOT_BORROWER})
+def my_stack_requests() -> Any:
+    lines = service_requests.patron_stack_requests(db.session(), g.api_patron.id, now=clock.now())
+    return me.StackRequests(requests=[_stack_line(line) for line in lines])
+
+
+@patron_bp.post("/stack-requests")
+@api_patron_or_session
+@operation("Ask for a copy of a title from the library's closed stacks", tags=MINE, body=me.StackRequestBody,
+           responses={201: (me.StackRequestAnswer, "Requested"), 404: "No such record, or " + NOT_BORROWER,
+                      409: refusals(me.StackRequestRefused, me.STACK_REQUEST_REASONS),
+                      422: "Give record_key or record_id (`errors` names record_key)"})
+def request_from_my_stacks(body: me.StackRequestBody) -> Any:
+    if not body.record_key and body.record_id is None:
+        return validation_problem({"record_key": [_("Give record_key or record_id.")]})
+    key = record_key_of(body.record_id) if body.record_id is not None else body.record_key
+    decision, request = service_requests.request_from_stacks(db.session(), patron_id=g.api_patron.id,
+                                                             record_key=key or "", now=clock.now(),
+                                                             actor=g.api_patron)
+    if request is None:
+        db.session().rollback()
+        return _refusal(decision, me.StackRequestRefused)
+    db.session().commit()
+    [line] = [x for x in service_requests.patron_stack_requests(db.session(), g.api_patron.id, now=clock.now())
+              if x.request_id == request.id]
+    return _stack_line(line), 201
+
+
+@patron_bp.delete("/stack-requests/<int:request_id>")
+@api_patron_or_session
+@operation("Cancel my request while it is only requested (then only the library can)", tags=MINE, responses={
+    204: Reply("Cancelled"), 404: "No request of yours has this id",
+    409: refusals(me.StackCancelRefused, me.STACK_CANCEL_REASONS)})
+def cancel_my_stack_request(request_id: int) -> Any:
+    decision = service_requests.cancel_stack_request(db.session(), request_id, patron_id=g.api_patron.id,
+                                                     now=clock.now(), actor=g.api_patron)
+    if not decision.allowed:
+        db.session().rollback()
+        return _refusal(decision, me.StackCancelRefused)
     db.session().commit()
     return Response(status=204)

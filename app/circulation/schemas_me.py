@@ -19,6 +19,9 @@ EDITABLE_FIELDS = ("email", "phone", "notice_channels", "advance_notice_days", "
 CARD_REASONS = ("card_not_active",)
 PAUSE_REASONS = ("hold_not_waiting", "suspension_date_invalid")
 RESUME_REASONS = ("hold_not_suspended",)
+STACK_REQUEST_REASONS = ("billing_ban", "already_on_loan", "already_requested", "no_stack_copy")
+STACK_CANCEL_REASONS = ("stack_request_not_cancellable",)
+STACK_STATES = ("requested", "processing", "ready", "cancelled", "collected")
 
 Email = Annotated[str, Field(max_length=Patron.__table__.c.email.type.length, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
                              description="Empty to remove it")]
@@ -152,3 +155,37 @@ class HistoryEntry(Answer):
 class History(Answer):
     setting: HistorySetting
     entries: list[HistoryEntry] = Field(description="The newest first (at most 200)")
+
+
+# -- requests from the closed stacks [003] -------------------------------------------------------------
+
+
+class StackRequestBody(Body):
+    """Give ``record_key`` or ``record_id`` (a catalogue record, GET /api/v1/records)."""
+
+    record_key: str | None = Field(None, max_length=80, description="The title's record key")
+    record_id: Annotated[int, Field(ge=1, le=2_147_483_647)] | None = Field(
+        None, description="A catalogue record: a copy of its title is fetched")
+
+
+class StackRequestAnswer(Answer):
+    id: int
+    record_key: str
+    title: str
+    state: Literal[STACK_STATES]
+    requested_at: Instant
+    pickup_place: str = Field(description="Where it waits, once ready")
+    last_pickup_day: date | None
+    cancelled_at: Instant | None
+
+
+class StackRequests(Answer):
+    requests: list[StackRequestAnswer] = Field(description="Open ones and those cancelled in the last days, oldest first")
+
+
+class StackRequestRefused(Refused):
+    reason: Literal[STACK_REQUEST_REASONS]
+
+
+class StackCancelRefused(Refused):
+    reason: Literal[STACK_CANCEL_REASONS]

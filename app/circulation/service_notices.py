@@ -349,6 +349,25 @@ def enqueue_hold_ready(session: Session, hold: Hold, item: Item, branch: Branch,
                             "identifier": hold.hold_identifier or ""})
 
 
+def enqueue_stack_ready(session: Session, request_id: int, patron_id: int, title: str, place: str, last_day: date,
+                        *, now: datetime) -> None:
+    """A copy fetched from the closed stacks waits for the patron: tell her by the channel she chose [003]
+    (once: the outbox key is the request's)."""
+    patron = session.get(Patron, patron_id)
+    circ = session.get(PatronCirculation, patron_id)
+    if patron is None or circ is None:
+        return
+    channel = contacts_of(patron, circ).first_usable(tuple(circ.notice_channels or ()))
+    if channel is None:
+        return
+    language = patron.language or "fi"
+    notify.enqueue(session, key=f"circ:stack-ready:{request_id}", channel=channel,
+                   recipient=_address(channel, patron, circ), template="circulation_stack_ready",
+                   language=language, now=now,
+                   context={"name": patron.name, "title": title, "place": place,
+                            "last_day": date_text(last_day, language)})
+
+
 def _address(channel: str, patron: Patron, circ: PatronCirculation) -> str:
     if channel == "email":
         return patron.email

@@ -23,6 +23,7 @@ from app.circulation.decisions import Decision
 from app.circulation.models import Branch, CircLibrary, Item, Loan
 from app.circulation.service_common import borrower, local_today, policy_of
 from app.circulation.service_fees import is_under_billing_ban
+from app.circulation.service_notices import enqueue_stack_ready
 from app.errors import DomainError
 
 MAX_PICKUP_DAYS = 60  # the last pickup day the staff may set: at most this far ahead
@@ -215,6 +216,8 @@ def mark_ready(session: Session, request_id: int, *, library_id: int, place: str
         return Decision.refuse("stack_request_state", state=request.state)
     audit.record(session, actor=actor, action="circulation.stack_request_ready", now=now,
                  record_type="circ_stack_request", record_id=request.id, last_day=last_day.isoformat())
+    item = session.get(Item, request.item_id)
+    enqueue_stack_ready(session, request.id, request.patron_id, item.title if item else "", place, last_day, now=now)
     session.flush()
     return Decision.allow()
 

@@ -205,6 +205,7 @@ def test_stop_link_works_without_login_and_says_what_it_stopped(app, client, sm,
     _job(app, now)
     link = re.search(r"http://kuulo.test(/catalogue/saved-searches/stop/\S+)", outbox(sm)[0].body).group(1)
     anonymous = app.test_client()
+    anonymous.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the words below
     page = anonymous.get(link).get_data(as_text=True)
     assert "no more email alerts for the saved search “jatkosota” (“jatkosota”)" in page
     done = anonymous.post(link)

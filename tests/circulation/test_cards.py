@@ -164,7 +164,7 @@ def test_the_patron_reports_a_card_lost_after_confirming_and_it_is_audited_in_wo
     assert not [c for c in cards(app, sm, now, me) if c.status == "lost"]
     done = client.post(f"/account/cards/{spare}/lost", data={"confirm": "y"}, follow_redirects=True)
     assert "The card is blocked" in done.text and "Reported lost: blocked" in done.text
-    with app.test_request_context(), sm.begin() as s:
+    with app.test_request_context(headers={"Accept-Language": "en"}), sm.begin() as s:
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "circulation.card_reported_lost"))
         assert sentence(event) == "Test Patron reported a library card lost; it was blocked at once."
     assert client.get(f"/account/cards/{spare}/lost").status_code == 404  # not active any more

@@ -20,6 +20,7 @@ from app.circulation import service_requests as requests
 from app.circulation.account_models import StackRequest
 from app.circulation.models import CircLibrary, FeeEntry
 from app.circulation.service_common import add_fee
+from app.notify.models import OutboxMessage
 from tests import factories
 from tests.circulation import helpers
 from tests.circulation.helpers import borrower, item, money
@@ -194,11 +195,13 @@ def test_the_desk_list_needs_the_desk_role_and_csrf_and_keeps_to_its_library(app
     assert editor.get("/staff/desk/stack-requests").status_code == 403
     assert editor.post(f"/staff/desk/stack-requests/{request_id}/processing").status_code == 403
     lumme = app.test_client()
+    lumme.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the texts below
     factories.login_staff(lumme, "lumme-desk@test.kuulo")
     assert "No open requests." in lumme.get("/staff/desk/stack-requests").text
     assert lumme.post(f"/staff/desk/stack-requests/{request_id}/processing").status_code == 404
     # a copy of another library cannot be put in this library's stacks
     tampere = app.test_client()
+    tampere.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     factories.login_staff(tampere, "desk@test.kuulo")
     answer = tampere.post("/staff/desk/stack-requests/copies", data={"barcode": lumme_barcode, "location": "X"},
                           follow_redirects=True)
@@ -226,8 +229,38 @@ def test_two_clicks_take_a_request_into_processing_once_and_ready_needs_a_place(
                                    now=now, actor="t").reason == "pickup_place_missing"
         assert requests.mark_ready(s, request.id, library_id=library_id, place="Linna", last_day=date(2026, 12, 1),
                                    now=now, actor="t").allowed
+        assert requests.mark_ready(s, request.id, library_id=library_id, place="Linna", last_day=date(2026, 12, 1),
+                                   now=now, actor="t").reason == "stack_request_state"  # a second click
+        [notice] = s.scalars(select(OutboxMessage).where(OutboxMessage.key.like("circ:stack-ready:%"))).all()
+        assert notice.channel == "email" and notice.recipient.endswith("@test.kuulo")  # once, as she chose [003]
+        assert "Linna" in notice.body and notice.subject
         assert requests.cancel_stack_request(s, request.id, patron_id=me, now=now,
                                              actor="t").reason == "stack_request_not_cancellable"
         assert requests.close_stack_request(s, request.id, library_id=library_id, outcome="collected", now=now,
                                             actor="t").allowed
         assert requests.patron_stack_requests(s, me, now=now) == []
+
+
+def test_the_me_api_requests_lists_and_cancels_a_copy_from_the_stacks(app, client, sm, now):
+    """A reader app does what the record page does: request, follow, cancel; refusals as 409 with the reason."""
+    from app.accounts import service as accounts
+
+    app.config["FAKE_NOW"] = now.isoformat()
+    with tx(app, sm) as s:
+        me = borrower(s, now, "tampere")
+        stacked_copy(s, now)
+        raw, _tok = accounts.issue_token(s, now=now, days=30, patron=s.get(Patron, me))
+    auth = {"Authorization": f"Bearer {raw}"}
+    url = "/api/v1/circulation/me/stack-requests"
+    assert client.post(url, json={}, headers=auth).status_code == 422
+    made = client.post(url, json={"record_key": RECORD_KEY}, headers=auth)
+    assert made.status_code == 201 and made.json["state"] == "requested"
+    again = client.post(url, json={"record_key": RECORD_KEY}, headers=auth)
+    assert again.status_code == 409 and again.json["reason"] == "already_requested"
+    assert "already asked" in again.json["detail"]
+    listed = client.get(url, headers=auth).json["requests"]
+    assert [(r["id"], r["state"], r["record_key"]) for r in listed] == [(made.json["id"], "requested", RECORD_KEY)]
+    assert client.delete(f"{url}/{made.json['id']}", headers=auth).status_code == 204
+    assert client.get(url, headers=auth).json["requests"][0]["state"] == "cancelled"
+    assert client.delete(f"{url}/{made.json['id'] + 1000}", headers=auth).status_code == 404
+    assert client.post(url, json={"record_id": 2_000_000}, headers=auth).status_code == 404  # no such record
