@@ -19,15 +19,14 @@ import dataclasses
 import http.client
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks import lending_bench
 from benchmarks.lending_bench import (
     BIG_TRACK_MB,
     SAMPLE,
@@ -107,21 +106,7 @@ def prepare(tmp: Path, env: dict[str, str]) -> dict[str, Any]:
 
 
 def start_gunicorn(port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
-    # --config /dev/null: not the deployment's gunicorn.conf.py, whose access log would be written for every
-    # request of both sides (thousands of lines a second, measuring the terminal rather than the app).
-    cmd = [sys.executable, "-m", "gunicorn", "--config", "/dev/null", "-k", "gthread", "--workers", str(workers),
-           "--threads", str(threads),
-           "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
-           "benchmarks.dodp_bench:make_wsgi()"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
-    for _ in range(200):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start")
+    return lending_bench.start_gunicorn(port, env, workers, threads, app="benchmarks.dodp_bench:make_wsgi()", access_log=False)
 
 
 def soap_call(port: int, action: str, body: str, cookie: str = "") -> tuple[int, str, str]:

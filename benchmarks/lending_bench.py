@@ -112,12 +112,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gunicorn(port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "gunicorn", "-k", "gthread", "--workers", str(workers), "--threads", str(threads),
-           "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
-           "benchmarks.lending_bench:make_wsgi()"]
+def start_gunicorn(port: int, env: dict[str, str], workers: int, threads: int,
+                   app: str = "benchmarks.lending_bench:make_wsgi()", access_log: bool = True) -> subprocess.Popen[bytes]:
+    """gunicorn serving ``app`` (gthread, keep-alive), once it accepts connections. ``access_log=False`` starts
+    it without the deployment's gunicorn.conf.py, whose access line per request would cost the 2-core machine
+    more than some of the requests measured."""
+    config = [] if access_log else ["--config", os.devnull]
+    cmd = [sys.executable, "-m", "gunicorn", *config, "-k", "gthread", "--workers", str(workers),
+           "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning",
+           app]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
-    for _ in range(200):
+    for _ in range(300):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return proc

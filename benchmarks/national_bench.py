@@ -32,7 +32,6 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,7 +46,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks import dataset
+from benchmarks import dataset, lending_bench
 from benchmarks.lending_bench import free_port, read_response, request_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,20 +117,7 @@ def prepare(served: Served, media: Path, now: datetime) -> None:
 
 
 def start_gunicorn(port: int, env: dict[str, str], workers: int, threads: int) -> subprocess.Popen[bytes]:
-    """gunicorn with gunicorn.conf.py's worker model, without its access log (a line per request would
-    cost the 2-core machine more than some of the requests measured)."""
-    cmd = [sys.executable, "-m", "gunicorn", "--config", os.devnull, "-k", "gthread", "--workers", str(workers),
-           "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30",
-           "--log-level", "warning", "benchmarks.lending_bench:make_wsgi()"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env})
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start")
+    return lending_bench.start_gunicorn(port, env, workers, threads, app="benchmarks.lending_bench:make_wsgi()", access_log=False)
 
 
 def staff_cookie(port: int) -> str:
